@@ -1,0 +1,1 @@
+"""Lobby and counter displays (issue 4)."""

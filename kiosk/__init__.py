@@ -1,0 +1,1 @@
+"""Touch kiosk page, ticket layout and printing (issue 3)."""

@@ -1,0 +1,1 @@
+"""xephang server: app factory, queue engine, API, real-time, CLI."""

@@ -1,0 +1,65 @@
+"""Errors as application/problem+json with a stable code and a Vietnamese detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from pydantic import ValidationError
+
+from ..engine.errors import QueueError
+from ..messages import error_text
+
+STATUS_BY_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+}
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, code: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.errors = errors
+
+
+def problem(
+    status: int,
+    code: str,
+    params: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"about:blank#{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": error_text(code, params),
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def from_queue_error(err: QueueError) -> Response:
+    return problem(STATUS_BY_KIND[err.kind], err.code, err.params)
+
+
+def from_validation_error(err: ValidationError) -> Response:
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]), "type": e["type"], "message": e["msg"]}
+        for e in err.errors(include_url=False, include_input=False)
+    ]
+    return problem(422, "validation_error", errors=errors)

@@ -1,0 +1,343 @@
+"""REST views: parse input, call the engine, shape the answer. Nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from .. import engine
+from ..engine.errors import QueueError, not_found
+from ..engine.views import site_by_code, site_state, ticket_with_wait
+from ..models import Ticket
+from ..runtime import runtime
+from . import bp
+from .auth import CALLERS, ISSUERS, READERS, requires
+from .openapi import OPERATIONS, Operation, build_spec
+from .problems import ApiProblem, from_queue_error, from_validation_error, problem
+from .schemas import (
+    CallIn,
+    FinishIn,
+    IssueTicketIn,
+    RequeueIn,
+    ServicesOut,
+    StateOut,
+    TicketOut,
+    TicketRefIn,
+    TransferIn,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=BaseModel)
+
+
+def endpoint(
+    method: str,
+    path: str,
+    summary: str,
+    roles: tuple[str, ...],
+    *,
+    body: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    problems: tuple[int, ...] = (),
+    headers: dict[str, str] | None = None,
+) -> Callable[[F], F]:
+    """Declare a view once: its route, who may call it, and its OpenAPI entry."""
+
+    def decorate(view: F) -> F:
+        OPERATIONS.append(
+            Operation(method, path, summary, roles, body, response, status, problems, headers or {})
+        )
+        guarded = requires(*roles)(view)
+        bp.add_url_rule(path, view.__name__, guarded, methods=[method])
+        return view
+
+    return decorate
+
+
+def parse(model: type[M]) -> M:
+    """Validate the JSON body; an empty body means every field takes its default."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data: Any = {}
+    else:
+        if not request.is_json:
+            raise ApiProblem(415, "invalid_json")
+        data = request.get_json(silent=True)
+        if data is None:
+            raise ApiProblem(400, "invalid_json")
+    return model.model_validate(data)
+
+
+def actor() -> str:
+    return str(g.principal.actor)
+
+
+@bp.errorhandler(QueueError)
+def _queue_error(err: QueueError) -> Response:
+    return from_queue_error(err)
+
+
+@bp.errorhandler(ValidationError)
+def _validation_error(err: ValidationError) -> Response:
+    return from_validation_error(err)
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(err: ApiProblem) -> Response:
+    response = problem(err.status, err.code, errors=err.errors)
+    if err.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException) -> Response:
+    codes = {404: "not_found", 405: "method_not_allowed", 400: "invalid_json"}
+    status = err.code or 500
+    return problem(status, codes.get(status, "internal_error"))
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(build_spec(bp.url_prefix or ""))
+
+
+# --- services, tickets, state ------------------------------------------------
+
+
+@endpoint(
+    "GET",
+    "/sites/<site>/services",
+    "Lĩnh vực: trạng thái, số người chờ, thời gian chờ dự kiến",
+    READERS,
+    response=ServicesOut,
+    problems=(404,),
+)
+def list_services(site: str) -> Response:
+    rt = runtime()
+    with rt.db.reads() as session:
+        site_row = site_by_code(session, site)
+        services = engine.services_overview(session, site_row, rt.clock())
+    return jsonify({"services": services})
+
+
+@endpoint(
+    "POST",
+    "/sites/<site>/tickets",
+    "Lấy số thứ tự",
+    ISSUERS,
+    body=IssueTicketIn,
+    response=TicketOut,
+    status=201,
+    problems=(404, 409),
+    headers={"Idempotency-Key": "Cùng khóa trả lại cùng một phiếu (chạm hai lần, gửi lại)"},
+)
+def issue_ticket(site: str) -> tuple[Response, int]:
+    data = parse(IssueTicketIn)
+    channel = "kiosk" if g.principal.role == "kiosk" else "api"
+    issued = engine.issue_ticket(
+        runtime().uow(),
+        site,
+        data.service,
+        priority=data.priority,
+        channel=channel,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        actor=actor(),
+    )
+    response = jsonify(issued.ticket)
+    response.headers["Location"] = f"{bp.url_prefix}/tickets/{issued.ticket['id']}"
+    if issued.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+        return response, 200
+    return response, 201
+
+
+@endpoint(
+    "GET",
+    "/tickets/<int:ticket_id>",
+    "Một phiếu, với vị trí và thời gian chờ dự kiến",
+    READERS,
+    response=TicketOut,
+    problems=(404,),
+)
+def get_ticket(ticket_id: int) -> Response:
+    rt = runtime()
+    with rt.db.reads() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.site_id != g.principal.site_id:
+            raise not_found("ticket_not_found", ticket=ticket_id)
+        site = site_by_code(session, g.principal.site_code)
+        return jsonify(ticket_with_wait(session, site, ticket, rt.clock()))
+
+
+@endpoint(
+    "GET",
+    "/sites/<site>/state",
+    "Ảnh chụp trạng thái cho màn hình hiển thị",
+    READERS,
+    response=StateOut,
+    problems=(404,),
+)
+def state(site: str) -> Response:
+    rt = runtime()
+    with rt.db.reads() as session:
+        return jsonify(site_state(session, site, rt.clock()))
+
+
+@endpoint(
+    "POST",
+    "/sites/<site>/tickets/<int:ticket_id>/requeue",
+    "Đưa phiếu vắng mặt trở lại hàng chờ (đầu hoặc cuối)",
+    CALLERS,
+    body=RequeueIn,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def requeue(site: str, ticket_id: int) -> Response:
+    data = parse(RequeueIn)
+    return jsonify(
+        engine.requeue(runtime().uow(), site, ticket_id, position=data.position, actor=actor())
+    )
+
+
+@endpoint(
+    "POST",
+    "/sites/<site>/tickets/<int:ticket_id>/cancel",
+    "Hủy phiếu",
+    CALLERS,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def cancel(site: str, ticket_id: int) -> Response:
+    return jsonify(engine.cancel(runtime().uow(), site, ticket_id, actor=actor()))
+
+
+# --- counters --------------------------------------------------------------------
+
+COUNTER = "/sites/<site>/counters/<int:n>"
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/call-next",
+    "Gọi số tiếp theo",
+    CALLERS,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def call_next(site: str, n: int) -> Response:
+    return jsonify(engine.call_next(runtime().uow(), site, n, actor=actor()))
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/call",
+    "Gọi một số cụ thể",
+    CALLERS,
+    body=CallIn,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def call(site: str, n: int) -> Response:
+    data = parse(CallIn)
+    return jsonify(engine.call_ticket(runtime().uow(), site, n, data.ticket_id, actor=actor()))
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/recall",
+    "Gọi lại số đang gọi",
+    CALLERS,
+    body=TicketRefIn,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def recall(site: str, n: int) -> Response:
+    data = parse(TicketRefIn)
+    return jsonify(engine.recall(runtime().uow(), site, n, data.ticket_id, actor=actor()))
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/start",
+    "Bắt đầu phục vụ",
+    CALLERS,
+    body=TicketRefIn,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def start(site: str, n: int) -> Response:
+    data = parse(TicketRefIn)
+    return jsonify(engine.start(runtime().uow(), site, n, data.ticket_id, actor=actor()))
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/finish",
+    "Hoàn thành (kèm mã hồ sơ nếu có)",
+    CALLERS,
+    body=FinishIn,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def finish(site: str, n: int) -> Response:
+    data = parse(FinishIn)
+    return jsonify(
+        engine.finish(
+            runtime().uow(), site, n, data.ticket_id, dossier_code=data.dossier_code, actor=actor()
+        )
+    )
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/no-show",
+    "Công dân vắng mặt",
+    CALLERS,
+    body=TicketRefIn,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def no_show(site: str, n: int) -> Response:
+    data = parse(TicketRefIn)
+    return jsonify(engine.no_show(runtime().uow(), site, n, data.ticket_id, actor=actor()))
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/transfer",
+    "Chuyển phiếu sang lĩnh vực hoặc quầy khác, giữ nguyên số",
+    CALLERS,
+    body=TransferIn,
+    response=TicketOut,
+    problems=(404, 409),
+)
+def transfer(site: str, n: int) -> Response:
+    data = parse(TransferIn)
+    return jsonify(
+        engine.transfer(
+            runtime().uow(),
+            site,
+            data.ticket_id,
+            from_counter=n,
+            to_service=data.to_service,
+            to_counter=data.to_counter,
+            position=data.position,
+            actor=actor(),
+        )
+    )
+
+
+@endpoint("POST", COUNTER + "/pause", "Tạm ngừng phục vụ", CALLERS, problems=(404, 409))
+def pause(site: str, n: int) -> Response:
+    return jsonify({"counter": engine.pause(runtime().uow(), site, n, actor=actor())})
+
+
+@endpoint("POST", COUNTER + "/resume", "Tiếp tục phục vụ", CALLERS, problems=(404, 409))
+def resume(site: str, n: int) -> Response:
+    return jsonify({"counter": engine.resume(runtime().uow(), site, n, actor=actor())})

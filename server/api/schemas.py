@@ -1,0 +1,115 @@
+"""Request and response bodies of the REST API (validated with pydantic, described in OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..engine.rules import PRIORITY_REASONS
+
+PriorityReason = Literal[PRIORITY_REASONS]  # type: ignore[valid-type]
+Position = Literal["front", "back"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class IssueTicketIn(Body):
+    service: str = Field(min_length=1, max_length=40, description="Mã lĩnh vực")
+    priority: PriorityReason | None = Field(default=None, description="Đối tượng ưu tiên")
+
+
+class TicketRefIn(Body):
+    """Counter actions apply to the counter's current ticket unless one is named."""
+
+    ticket_id: int | None = Field(default=None, ge=1)
+
+
+class CallIn(Body):
+    ticket_id: int = Field(ge=1)
+
+
+class FinishIn(TicketRefIn):
+    dossier_code: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class TransferIn(TicketRefIn):
+    to_service: str | None = Field(default=None, min_length=1, max_length=40)
+    to_counter: int | None = Field(default=None, ge=1)
+    position: Position = "back"
+
+
+class RequeueIn(Body):
+    position: Position = "back"
+
+
+class EmptyIn(Body):
+    pass
+
+
+class TicketOut(BaseModel):
+    id: int
+    number: str = Field(description="Số thứ tự như in trên phiếu")
+    service: str
+    service_name: str
+    status: Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
+    priority: str | None
+    channel: str
+    business_day: str
+    issued_at: str
+    called_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    counter: int | None
+    target_counter: int | None
+    recall_count: int
+    dossier_code: str | None
+    position: int | None = Field(description="1 = được gọi tiếp theo")
+    people_ahead: int | None
+    estimated_wait_s: int | None
+    tracking_token: str | None = Field(default=None, description="Chỉ trả về khi lấy số")
+
+
+class ServiceOut(BaseModel):
+    code: str
+    name: str
+    hint: str
+    state: Literal["open", "closed", "full", "inactive"]
+    open: bool
+    waiting: int
+    issued_today: int
+    daily_cap: int | None
+    estimated_wait_s: int | None
+
+
+class ServicesOut(BaseModel):
+    services: list[ServiceOut]
+
+
+class CounterOut(BaseModel):
+    number: int
+    name: str
+    status: Literal["open", "paused"]
+    active: bool
+    current: dict[str, object] | None
+
+
+class StateOut(BaseModel):
+    site: dict[str, object]
+    seq: int
+    business_day: str
+    now: str
+    services: list[ServiceOut]
+    counters: list[CounterOut]
+    recent_calls: list[dict[str, object]]
+
+
+class ProblemOut(BaseModel):
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="Mã lỗi ổn định")
+    detail: str = Field(description="Thông báo bằng tiếng Việt")
+    errors: list[dict[str, object]] | None = None

@@ -1,0 +1,65 @@
+"""The Flask app factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_socketio import SocketIO
+
+from .config import Config, default_database_url, instance_secret
+from .db import Database
+from .engine.events import Publisher, no_publisher
+from .realtime import SocketPublisher, register_handlers
+from .realtime.publisher import command_line_publisher
+from .runtime import Runtime
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: database, Socket.IO (through Redis when configured), blueprints."""
+    app = Flask("server", instance_relative_config=True)
+    app.config.update(Config.from_env())
+    app.config.update(overrides or {})
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = default_database_url(app.instance_path)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    db = Database(app.config["DATABASE_URL"])
+    runtime = Runtime(db=db, publisher=_publisher(app))
+    if "CLOCK" in app.config:
+        runtime.clock = app.config["CLOCK"]
+    app.extensions["xephang"] = runtime
+
+    from .api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify({"status": "ok"})
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return app
+
+
+def _publisher(app: Flask) -> Publisher:
+    """Socket.IO for a serving app; a command-line app only publishes, through Redis if set."""
+    redis_url = app.config.get("REDIS_URL")
+    if app.config.get("EVENTS_WRITE_ONLY"):
+        if redis_url:
+            return command_line_publisher(redis_url, app.config["REDIS_CHANNEL"])
+        return no_publisher
+    socketio = SocketIO(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=redis_url,
+        channel=app.config["REDIS_CHANNEL"],
+        cors_allowed_origins=app.config.get("CORS_ORIGINS") or [],
+    )
+    register_handlers(socketio)
+    return SocketPublisher(socketio)

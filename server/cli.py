@@ -1,0 +1,128 @@
+"""The `xephang` command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from sqlalchemy import inspect
+
+from .config import Config
+from .engine.errors import QueueError
+from .messages import error_text
+
+
+def _app(**overrides: object) -> object:
+    from .app import create_app
+
+    return create_app({"EVENTS_WRITE_ONLY": True, **overrides})
+
+
+@click.group(help="xephang — hệ thống xếp hàng lấy số thứ tự cho bộ phận một cửa.")
+def cli() -> None:
+    pass
+
+
+def _init(demo: bool) -> None:
+    from . import migrate
+    from .demo import seed_demo
+    from .runtime import runtime
+
+    app = _app()
+    rt = runtime(app)  # type: ignore[arg-type]
+    migrate.upgrade(rt.db.engine)
+    click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {rt.db.engine.url.render_as_string()}")
+    if demo:
+        with rt.db.writes() as session:
+            created = seed_demo(session)
+        click.echo("Đã tạo đơn vị demo." if created else "Đơn vị demo đã có sẵn.")
+
+
+@cli.command(help="Tạo hoặc nâng cấp cơ sở dữ liệu; --demo thêm đơn vị mẫu 'demo'.")
+@click.option("--demo", is_flag=True, help="Thêm đơn vị demo với các lĩnh vực và quầy 1-5.")
+def init(demo: bool) -> None:
+    _init(demo)
+
+
+def _serve(host: str, port: int) -> None:
+    from .runtime import runtime
+
+    app = _app(ASYNC_MODE="gevent", EVENTS_WRITE_ONLY=False)
+    rt = runtime(app)  # type: ignore[arg-type]
+    if not inspect(rt.db.engine).has_table("tickets"):
+        raise click.ClickException("Cơ sở dữ liệu chưa được khởi tạo: chạy `xephang init` trước.")
+    socketio = app.extensions["socketio"]  # type: ignore[attr-defined]
+    click.echo(f"xephang đang chạy tại http://{host}:{port}/ (gevent)")
+    socketio.run(app, host=host, port=port, log_output=False)
+
+
+@cli.command(help="Chạy máy chủ (gevent, WebSocket).")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    _serve(host, port)
+
+
+@cli.command(help="Khởi tạo đơn vị demo và chạy máy chủ.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def demo(host: str, port: int) -> None:
+    from .demo import DEMO_SITE
+    from .runtime import runtime
+    from .tokens import create_token
+
+    _init(demo=True)
+    rt = runtime(_app())  # type: ignore[arg-type]
+    with rt.db.writes() as session:
+        kiosk = create_token(session, DEMO_SITE, "kiosk", label="demo")
+        clerk = create_token(session, DEMO_SITE, "clerk", counter=1, label="demo")
+        display = create_token(session, DEMO_SITE, "display", label="demo")
+    base = f"http://{host}:{port}"
+    click.echo(
+        "\n".join(
+            [
+                "",
+                "Đơn vị demo: UBND phường Hồng Hà (mã 'demo'), quầy 1-5.",
+                f"  Lĩnh vực:  curl -H 'Authorization: Bearer {kiosk}' "
+                f"{base}/api/v1/sites/demo/services",
+                f"  Lấy số:    curl -H 'Authorization: Bearer {kiosk}' "
+                f"-H 'Content-Type: application/json' -d '{{\"service\":\"HT\"}}' "
+                f"{base}/api/v1/sites/demo/tickets",
+                f"  Gọi số (quầy 1): curl -X POST -H 'Authorization: Bearer {clerk}' "
+                f"{base}/api/v1/sites/demo/counters/1/call-next",
+                f"  Trạng thái: curl -H 'Authorization: Bearer {display}' "
+                f"{base}/api/v1/sites/demo/state",
+                f"  API:       {base}/api/v1/openapi.json",
+                "",
+            ]
+        )
+    )
+    _serve(host, port)
+
+
+@cli.group(help="Mã truy cập (bearer token) cho thiết bị và cán bộ.")
+def token() -> None:
+    pass
+
+
+@token.command("create", help="In ra một mã truy cập mới.")
+@click.option("--site", "site_code", required=True)
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "manager", "clerk", "kiosk", "display"])
+)
+@click.option("--counter", type=int, default=None, help="Chỉ cho cán bộ: gắn với quầy số N.")
+@click.option("--label", default="")
+def token_create(site_code: str, role: str, counter: int | None, label: str) -> None:
+    from .runtime import runtime
+    from .tokens import create_token
+
+    rt = runtime(_app())  # type: ignore[arg-type]
+    try:
+        with rt.db.writes() as session:
+            click.echo(create_token(session, site_code, role, counter, label))
+    except QueueError as err:
+        click.echo(error_text(err.code, err.params), err=True)
+        sys.exit(2)
+
+
+__all__ = ["cli", "Config"]

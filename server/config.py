@@ -1,0 +1,47 @@
+"""Configuration, as a class, from XEPHANG_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class Config:
+    DATABASE_URL: str | None = None  # None: SQLite in the instance folder
+    REDIS_URL: str | None = None
+    # Redis channel the Socket.IO processes of one installation share.
+    REDIS_CHANNEL: str = "xephang"
+    SECRET_KEY: str | None = None
+    # "threading" for tests and the CLI; `xephang serve` switches to gevent.
+    ASYNC_MODE: str = "threading"
+    CORS_ORIGINS: list[str] | str | None = None
+
+    @classmethod
+    def from_env(cls) -> dict[str, Any]:
+        env = os.environ
+        return {
+            "DATABASE_URL": env.get("XEPHANG_DATABASE_URL") or cls.DATABASE_URL,
+            "REDIS_URL": env.get("XEPHANG_REDIS_URL") or cls.REDIS_URL,
+            "REDIS_CHANNEL": env.get("XEPHANG_REDIS_CHANNEL") or cls.REDIS_CHANNEL,
+            "SECRET_KEY": env.get("XEPHANG_SECRET_KEY") or cls.SECRET_KEY,
+            "ASYNC_MODE": env.get("XEPHANG_ASYNC_MODE") or cls.ASYNC_MODE,
+        }
+
+
+def default_database_url(instance_path: str) -> str:
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path) / 'xephang.sqlite3'}"
+
+
+def instance_secret(instance_path: str) -> str:
+    """A secret key kept in the instance folder, made once, when none is configured."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,57 @@
+"""Vietnamese text for error codes and vocabularies (the catalog the API speaks from)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERRORS: dict[str, str] = {
+    "site_not_found": "Không tìm thấy đơn vị “{site}”.",
+    "service_not_found": "Không tìm thấy lĩnh vực “{service}”.",
+    "counter_not_found": "Không tìm thấy quầy số {counter}.",
+    "ticket_not_found": "Không tìm thấy phiếu số thứ tự này.",
+    "service_inactive": "Lĩnh vực này hiện không tiếp nhận hồ sơ.",
+    "service_closed": "Hiện tại chưa đến giờ lấy số hoặc đã hết giờ.",
+    "daily_cap_reached": "Đã hết số hôm nay.",
+    "invalid_priority": "Đối tượng ưu tiên không hợp lệ.",
+    "invalid_channel": "Kênh lấy số không hợp lệ.",
+    "invalid_idempotency_key": "Khóa chống trùng (Idempotency-Key) không hợp lệ.",
+    "idempotency_key_reused": "Khóa chống trùng đã được dùng cho một yêu cầu khác.",
+    "queue_empty": "Không còn công dân nào đang chờ cho quầy này.",
+    "counter_paused": "Quầy đang tạm ngừng phục vụ.",
+    "counter_already_paused": "Quầy đã tạm ngừng phục vụ.",
+    "counter_already_open": "Quầy đang phục vụ.",
+    "counter_has_no_ticket": "Quầy chưa gọi số nào.",
+    "ticket_at_other_counter": "Phiếu này đang được phục vụ ở quầy khác.",
+    "ticket_expired": "Phiếu này thuộc ngày làm việc trước.",
+    "invalid_transition": "Không thể thực hiện thao tác này với phiếu ở trạng thái hiện tại.",
+    "invalid_dossier_code": "Mã hồ sơ không hợp lệ.",
+    "invalid_position": "Vị trí trong hàng chờ không hợp lệ.",
+    "transfer_ticket_required": "Cần chọn phiếu cần chuyển.",
+    "transfer_target_required": "Cần chọn đúng một nơi chuyển đến: lĩnh vực hoặc quầy.",
+    "validation_error": "Dữ liệu gửi lên không hợp lệ.",
+    "invalid_json": "Nội dung yêu cầu phải là JSON hợp lệ.",
+    "unauthorized": "Cần đăng nhập hoặc mã truy cập hợp lệ.",
+    "forbidden": "Bạn không có quyền thực hiện thao tác này.",
+    "not_found": "Không tìm thấy địa chỉ yêu cầu.",
+    "method_not_allowed": "Phương thức không được hỗ trợ.",
+    "internal_error": "Hệ thống gặp lỗi, vui lòng thử lại.",
+    "invalid_role": "Vai trò “{role}” không hợp lệ.",
+    "counter_only_for_clerk": "Chỉ mã truy cập của cán bộ mới gắn với một quầy.",
+    "socket_unauthorized": "Thiết bị chưa được cấp mã truy cập hợp lệ.",
+}
+
+PRIORITY_LABELS: dict[str, str] = {
+    "elderly": "Người cao tuổi",
+    "disabled": "Người khuyết tật",
+    "pregnant": "Phụ nữ có thai",
+    "young_child": "Người đi cùng trẻ em dưới 6 tuổi",
+    "merit": "Người có công với cách mạng",
+}
+
+
+def error_text(code: str, params: dict[str, Any] | None = None) -> str:
+    template = ERRORS.get(code, ERRORS["internal_error"])
+    try:
+        return template.format(**(params or {}))
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,6 @@
+"""Socket.IO: clients join their site's room, get a ``state`` snapshot, then events."""
+
+from .handlers import register_handlers
+from .publisher import SocketPublisher, site_room
+
+__all__ = ["SocketPublisher", "register_handlers", "site_room"]

@@ -1,0 +1,1 @@
+"""Vietnamese announcements: number words, voices, clip cache (issue 4)."""
