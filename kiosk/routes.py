@@ -1,0 +1,75 @@
+"""``GET /api/v1/tickets/{id}/ticket.png``: the printed ticket as a PNG, for staff and tests.
+
+Same bearer tokens as the API (reader roles, own site only) and the same
+``application/problem+json`` errors.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request
+
+from server.api.auth import READERS, requires
+from server.api.openapi import OPERATIONS, Operation
+from server.api.problems import ApiProblem, from_queue_error, problem
+from server.engine.errors import QueueError
+from server.runtime import runtime
+
+from .errors import MESSAGES
+from .layout import paper_for
+from .lookup import ticket_slip
+from .render import render_png
+from .settings import public_url, ticket_footer
+
+preview_bp = Blueprint("ticket_preview", __name__, url_prefix="/api/v1")
+
+# Ticket ids are 32-bit integer columns: a larger id does not match (404).
+PATH = f"/tickets/<int(max={2**31 - 1}):ticket_id>/ticket.png"
+OPERATIONS.append(
+    Operation(
+        "GET",
+        PATH,
+        "Ảnh phiếu in (PNG, 1-bit), ?paper=58|80 (mm, mặc định 80)",
+        READERS,
+        problems=(404, 422),
+        operation_id="ticket_png",
+    )
+)
+
+
+@preview_bp.errorhandler(ApiProblem)
+def _api_problem(err: ApiProblem) -> Response:
+    response = problem(err.status, err.code, errors=err.errors)
+    if err.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
+    return response
+
+
+@preview_bp.errorhandler(QueueError)
+def _queue_error(err: QueueError) -> Response:
+    return from_queue_error(err)
+
+
+@preview_bp.get(PATH)
+@requires(*READERS)
+def ticket_png(ticket_id: int) -> Response:
+    """The ticket as it prints now (people ahead and wait as of this moment)."""
+    try:
+        paper = paper_for(request.args.get("paper", "80"))
+    except ValueError:
+        message = MESSAGES["invalid_paper"]
+        errors = [{"field": "paper", "type": "enum", "message": message}]
+        raise ApiProblem(422, "validation_error", errors=errors) from None
+    rt = runtime()
+    with rt.db.reads() as session:
+        slip = ticket_slip(
+            session,
+            ticket_id,
+            rt.clock(),
+            base_url=public_url(current_app.config) or request.url_root,
+            footer=ticket_footer(current_app.config),
+            site_id=g.principal.site_id,
+        )
+    response = Response(render_png(slip, paper), mimetype="image/png")
+    # The image carries the ticket's tracking link: not for shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
