@@ -36,6 +36,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    from kiosk.routes import preview_bp  # the ticket PNG preview, under /api/v1
+
+    app.register_blueprint(preview_bp)
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -11,6 +11,10 @@ from .config import Config
 from .engine.errors import QueueError
 from .messages import error_text
 
+NOT_INITIALIZED = "Cơ sở dữ liệu chưa được khởi tạo: chạy `xephang init` trước."
+# Counter numbers are 32-bit integer columns.
+COUNTER_NUMBER = click.IntRange(1, 2**31 - 1)
+
 
 def _app(**overrides: object) -> object:
     from .app import create_app
@@ -45,15 +49,19 @@ def init(demo: bool) -> None:
 
 
 def _serve(host: str, port: int) -> None:
+    from .realtime import subscribe_now
     from .runtime import runtime
+    from .serving import NoDelayHandler
 
     app = _app(ASYNC_MODE="gevent", EVENTS_WRITE_ONLY=False)
     rt = runtime(app)  # type: ignore[arg-type]
     if not inspect(rt.db.engine).has_table("tickets"):
-        raise click.ClickException("Cơ sở dữ liệu chưa được khởi tạo: chạy `xephang init` trước.")
+        raise click.ClickException(NOT_INITIALIZED)
     socketio = app.extensions["socketio"]  # type: ignore[attr-defined]
-    click.echo(f"xephang đang chạy tại http://{host}:{port}/ (gevent)")
-    socketio.run(app, host=host, port=port, log_output=False)
+    subscribe_now(socketio)
+    # The mode actually in use, not the one asked for: tests and operators check it.
+    click.echo(f"xephang đang chạy tại http://{host}:{port}/ ({socketio.async_mode})")
+    socketio.run(app, host=host, port=port, log_output=False, handler_class=NoDelayHandler)
 
 
 @cli.command(help="Chạy máy chủ (gevent, WebSocket).")
@@ -110,13 +118,17 @@ def token() -> None:
 @click.option(
     "--role", required=True, type=click.Choice(["admin", "manager", "clerk", "kiosk", "display"])
 )
-@click.option("--counter", type=int, default=None, help="Chỉ cho cán bộ: gắn với quầy số N.")
+@click.option(
+    "--counter", type=COUNTER_NUMBER, default=None, help="Chỉ cho cán bộ: gắn với quầy số N."
+)
 @click.option("--label", default="")
 def token_create(site_code: str, role: str, counter: int | None, label: str) -> None:
     from .runtime import runtime
     from .tokens import create_token
 
     rt = runtime(_app())  # type: ignore[arg-type]
+    if not inspect(rt.db.engine).has_table("api_tokens"):
+        raise click.ClickException(NOT_INITIALIZED)
     try:
         with rt.db.writes() as session:
             click.echo(create_token(session, site_code, role, counter, label))
@@ -126,3 +138,10 @@ def token_create(site_code: str, role: str, counter: int | None, label: str) -> 
 
 
 __all__ = ["cli", "Config"]
+from sounds.cli import sounds as _sounds_group  # noqa: E402
+
+cli.add_command(_sounds_group)
+
+from kiosk.cli import print_ticket as _print_ticket  # noqa: E402
+
+cli.add_command(_print_ticket)

@@ -13,7 +13,9 @@ DEMO_SITE = "demo"
 SERVICES: list[tuple[str, str, str, str | tuple[int, int]]] = [
     ("HT", "Hộ tịch", "Đăng ký khai sinh, kết hôn, khai tử", "A"),
     ("CT", "Chứng thực", "Chứng thực bản sao từ bản chính, chữ ký", "B"),
-    ("DD", "Đất đai", "Đăng ký biến động, cấp giấy chứng nhận", (3001, 3999)),
+    # A prefix, not a number range: a range is a daily cap (3001-3999 = 999 tickets),
+    # and the demo promises none.
+    ("DD", "Đất đai", "Đăng ký biến động, cấp giấy chứng nhận", "C"),
     ("TP", "Tư pháp", "Lý lịch tư pháp, hòa giải, trợ giúp pháp lý", "D"),
     ("LD", "Lao động – Thương binh và Xã hội", "Bảo trợ xã hội, người có công", "E"),
     ("TKQ", "Trả kết quả", "Nhận kết quả hồ sơ đã nộp", "F"),

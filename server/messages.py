@@ -30,6 +30,9 @@ ERRORS: dict[str, str] = {
     "transfer_target_required": "Cần chọn đúng một nơi chuyển đến: lĩnh vực hoặc quầy.",
     "validation_error": "Dữ liệu gửi lên không hợp lệ.",
     "invalid_json": "Nội dung yêu cầu phải là JSON hợp lệ.",
+    "unsupported_media_type": "Nội dung yêu cầu phải có kiểu application/json.",
+    "payload_too_large": "Nội dung yêu cầu quá lớn.",
+    "bad_request": "Yêu cầu không hợp lệ.",
     "unauthorized": "Cần đăng nhập hoặc mã truy cập hợp lệ.",
     "forbidden": "Bạn không có quyền thực hiện thao tác này.",
     "not_found": "Không tìm thấy địa chỉ yêu cầu.",
@@ -39,6 +42,22 @@ ERRORS: dict[str, str] = {
     "counter_only_for_clerk": "Chỉ mã truy cập của cán bộ mới gắn với một quầy.",
     "socket_unauthorized": "Thiết bị chưa được cấp mã truy cập hợp lệ.",
 }
+
+# One field of a request body that failed validation (pydantic error types).
+FIELD_ERRORS: dict[str, str] = {
+    "missing": "Thiếu trường bắt buộc.",
+    "extra_forbidden": "Trường này không được hỗ trợ.",
+    "model_type": "Nội dung phải là một đối tượng JSON.",
+    "string_type": "Phải là chuỗi ký tự.",
+    "int_type": "Phải là số nguyên.",
+    "string_too_short": "Cần ít nhất {min_length} ký tự.",
+    "string_too_long": "Tối đa {max_length} ký tự.",
+    "string_pattern_mismatch": "Có ký tự không được phép.",
+    "greater_than_equal": "Phải lớn hơn hoặc bằng {ge}.",
+    "less_than_equal": "Phải nhỏ hơn hoặc bằng {le}.",
+    "literal_error": "Phải là một trong các giá trị: {expected}.",
+}
+FIELD_ERROR_DEFAULT = "Giá trị không hợp lệ."
 
 PRIORITY_LABELS: dict[str, str] = {
     "elderly": "Người cao tuổi",
@@ -53,5 +72,13 @@ def error_text(code: str, params: dict[str, Any] | None = None) -> str:
     template = ERRORS.get(code, ERRORS["internal_error"])
     try:
         return template.format(**(params or {}))
+    except (KeyError, IndexError):
+        return template
+
+
+def field_error_text(kind: str, context: dict[str, Any] | None = None) -> str:
+    template = FIELD_ERRORS.get(kind, FIELD_ERROR_DEFAULT)
+    try:
+        return template.format(**(context or {}))
     except (KeyError, IndexError):
         return template

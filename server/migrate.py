@@ -20,3 +20,23 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def new_revision(message: str, database_url: str) -> None:
+    """Autogenerate a migration against a database at head (a developer's tool)."""
+    from .db import make_engine
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.revision(cfg, message=message, autogenerate=True)
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        new_revision(" ".join(sys.argv[1:]) or "change", f"sqlite:///{tmp}/rev.sqlite3")

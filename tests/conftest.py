@@ -100,8 +100,42 @@ def published() -> EventRecorder:
 
 
 @pytest.fixture
-def uow(
-    database: Database, clock: FakeClock, published: EventRecorder
-) -> Callable[[], UnitOfWork]:
+def uow(database: Database, clock: FakeClock, published: EventRecorder) -> Callable[[], UnitOfWork]:
     """Make a fresh unit of work (each engine call takes one)."""
     return lambda: UnitOfWork(database.writes, published, clock)
+
+
+@pytest.fixture
+def app(db_url: str, clock: FakeClock) -> Iterator[Any]:
+    """The Flask app on the test database, with the fake clock; exceptions propagate."""
+    from server.app import create_app
+    from server.runtime import runtime
+
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "CLOCK": clock,
+            "ASYNC_MODE": "threading",
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+        }
+    )
+    yield app
+    runtime(app).db.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_token(database: Database) -> Callable[..., str]:
+    """``make_token(role, site="s1", counter=None)`` -> a raw bearer token."""
+    from server.tokens import create_token
+
+    def make(role: str, site: str = "s1", counter: int | None = None) -> str:
+        with database.writes() as session:
+            return create_token(session, site, role, counter)
+
+    return make

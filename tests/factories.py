@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Counter, CounterService, Service, Site
+from server.models import Base, Counter, CounterService, Service, Site, Ticket, TicketEvent
 
 HCM_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Ho_Chi_Minh
 
@@ -90,3 +92,68 @@ def build_site(
         session.add(counter)
     session.commit()
     return site
+
+
+# --- helpers for the engine tests (reading back what the engine wrote) -----------
+
+
+def local_time(day: date, hhmm: str, tz: str = "Asia/Ho_Chi_Minh") -> datetime:
+    """The aware UTC moment of a wall-clock time in a site's zone."""
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day, time(hour, minute), ZoneInfo(tz)).astimezone(UTC)
+
+
+def snapshot(database: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in key order: equal snapshots mean nothing changed."""
+    with database.reads() as session:
+        return {
+            table.name: [
+                tuple(row)
+                for row in session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            ]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def ticket_row(database: Any, ticket_id: int) -> Ticket:
+    """The ticket as stored (detached; its columns are loaded)."""
+    with database.reads() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        return ticket
+
+
+def ticket_log(database: Any, ticket_id: int | None = None) -> list[TicketEvent]:
+    """The event log, oldest first; only one ticket's rows when ``ticket_id`` is given."""
+    query = select(TicketEvent).order_by(TicketEvent.id)
+    if ticket_id is not None:
+        query = query.where(TicketEvent.ticket_id == ticket_id)
+    with database.reads() as session:
+        return list(session.execute(query).scalars().all())
+
+
+def counter_ids(database: Any, site_code: str = "s1") -> dict[int, int]:
+    """Counter number -> counter id of a site."""
+    with database.reads() as session:
+        rows = session.execute(
+            select(Counter.number, Counter.id)
+            .join(Site, Site.id == Counter.site_id)
+            .where(Site.code == site_code)
+        ).all()
+        return {number: counter_id for number, counter_id in rows}
+
+
+def site_seq(database: Any, site_code: str = "s1") -> int:
+    with database.reads() as session:
+        return int(session.execute(select(Site.seq).where(Site.code == site_code)).scalar_one())
+
+
+def refusal(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run an engine call that the rules must refuse; return its ``QueueError``."""
+    import pytest
+
+    from server.engine import QueueError
+
+    with pytest.raises(QueueError) as info:
+        call(*args, **kwargs)
+    return info.value

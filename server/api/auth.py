@@ -7,7 +7,10 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
+from sqlalchemy import select
 
+from ..engine.rules import AT_COUNTER
+from ..models import Counter, Ticket
 from ..runtime import runtime
 from ..tokens import Principal, resolve_token
 from .problems import ApiProblem
@@ -52,3 +55,22 @@ def requires(*roles: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def forbid_other_counters_ticket(ticket_id: int) -> None:
+    """A counter-bound clerk may not act on a ticket another counter is calling or serving."""
+    principal: Principal = g.principal
+    if principal.counter is None:
+        return
+    with runtime().db.reads() as session:
+        holder = session.execute(
+            select(Counter.number)
+            .join(Ticket, Ticket.counter_id == Counter.id)
+            .where(
+                Ticket.id == ticket_id,
+                Ticket.site_id == principal.site_id,
+                Ticket.status.in_(AT_COUNTER),
+            )
+        ).scalar_one_or_none()
+    if holder is not None and holder != principal.counter:
+        raise ApiProblem(403, "forbidden")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,22 +23,41 @@ class Operation:
     status: int = 200
     problems: tuple[int, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    operation_id: str = ""
 
 
 OPERATIONS: list[Operation] = []
 
 
+# A Werkzeug rule variable: <name>, <converter:name> or <converter(args):name>.
+VARIABLE = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
+
+
 def _openapi_path(flask_path: str) -> str:
-    return flask_path.replace("<int:", "<").replace("<", "{").replace(">", "}")
+    return VARIABLE.sub(lambda m: "{" + m["name"] + "}", flask_path)
+
+
+def _path_schema(converter: str | None, args: str | None) -> dict[str, Any]:
+    if converter != "int":
+        return {"type": "string"}
+    schema: dict[str, Any] = {"type": "integer", "minimum": 0}
+    upper = re.search(r"max=(\d+)", args or "")
+    if upper:
+        schema["maximum"] = int(upper[1])
+    return schema
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = []
-    for part in op.path.split("/"):
-        if part.startswith("<"):
-            typ = "integer" if part.startswith("<int:") else "string"
-            name = part.strip("<>").split(":")[-1]
-            params.append({"name": name, "in": "path", "required": True, "schema": {"type": typ}})
+    for m in VARIABLE.finditer(op.path):
+        params.append(
+            {
+                "name": m["name"],
+                "in": "path",
+                "required": True,
+                "schema": _path_schema(m["converter"], m["args"]),
+            }
+        )
     for name, description in op.headers.items():
         params.append(
             {
@@ -74,7 +94,8 @@ def build_spec(prefix: str) -> dict[str, Any]:
                 else {},
             }
         }
-        for status in sorted({401, 403, *op.problems, *((422,) if op.body else ())}):
+        body_problems = (400, 415, 422) if op.body else ()
+        for status in sorted({401, 403, *op.problems, *body_problems}):
             responses[str(status)] = {
                 "description": "Problem",
                 "content": {"application/problem+json": {"schema": problem_ref}},
@@ -95,7 +116,22 @@ def build_spec(prefix: str) -> dict[str, Any]:
                     }
                 },
             }
+        if op.operation_id:
+            entry["operationId"] = op.operation_id
         paths.setdefault(prefix + _openapi_path(op.path), {})[op.method.lower()] = entry
+    paths[prefix + "/openapi.json"] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "Mô tả API này (OpenAPI 3.1)",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "xephang API", "version": "1"},

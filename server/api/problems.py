@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify
 from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from ..engine.errors import QueueError
-from ..messages import error_text
+from ..messages import error_text, field_error_text
 
 STATUS_BY_KIND = {"not_found": 404, "conflict": 409, "invalid": 422, "forbidden": 403}
 TITLES = {
@@ -18,6 +19,7 @@ TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     500: "Internal Server Error",
@@ -53,13 +55,39 @@ def problem(
     return response
 
 
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def from_http_error(err: HTTPException) -> Response:
+    """Werkzeug's errors (no route, wrong method, ...) in the API's problem format."""
+    status = err.code or 500
+    code = HTTP_ERROR_CODES.get(status)
+    if code is None:
+        code = "bad_request" if status < 500 else "internal_error"
+    response = problem(status, code)
+    for name, value in err.get_headers():
+        if name.lower() == "allow":
+            response.headers["Allow"] = value
+    return response
+
+
 def from_queue_error(err: QueueError) -> Response:
     return problem(STATUS_BY_KIND[err.kind], err.code, err.params)
 
 
 def from_validation_error(err: ValidationError) -> Response:
     errors = [
-        {"field": ".".join(str(p) for p in e["loc"]), "type": e["type"], "message": e["msg"]}
+        {
+            "field": ".".join(str(p) for p in e["loc"]),
+            "type": e["type"],
+            "message": field_error_text(e["type"], e.get("ctx")),
+        }
         for e in err.errors(include_url=False, include_input=False)
     ]
     return problem(422, "validation_error", errors=errors)

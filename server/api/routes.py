@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,11 +16,20 @@ from ..engine.views import site_by_code, site_state, ticket_with_wait
 from ..models import Ticket
 from ..runtime import runtime
 from . import bp
-from .auth import CALLERS, ISSUERS, READERS, requires
+from .auth import CALLERS, ISSUERS, READERS, forbid_other_counters_ticket, requires
 from .openapi import OPERATIONS, Operation, build_spec
-from .problems import ApiProblem, from_queue_error, from_validation_error, problem
+from .problems import (
+    ApiProblem,
+    from_http_error,
+    from_queue_error,
+    from_validation_error,
+    problem,
+)
 from .schemas import (
+    DB_INT_MAX,
     CallIn,
+    CounterStateOut,
+    EmptyIn,
     FinishIn,
     IssueTicketIn,
     RequeueIn,
@@ -50,7 +60,18 @@ def endpoint(
 
     def decorate(view: F) -> F:
         OPERATIONS.append(
-            Operation(method, path, summary, roles, body, response, status, problems, headers or {})
+            Operation(
+                method,
+                path,
+                summary,
+                roles,
+                body,
+                response,
+                status,
+                problems,
+                headers or {},
+                operation_id=view.__name__,
+            )
         )
         guarded = requires(*roles)(view)
         bp.add_url_rule(path, view.__name__, guarded, methods=[method])
@@ -66,10 +87,11 @@ def parse(model: type[M]) -> M:
         data: Any = {}
     else:
         if not request.is_json:
-            raise ApiProblem(415, "invalid_json")
-        data = request.get_json(silent=True)
-        if data is None:
-            raise ApiProblem(400, "invalid_json")
+            raise ApiProblem(415, "unsupported_media_type")
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested input
+            raise ApiProblem(400, "invalid_json") from None
     return model.model_validate(data)
 
 
@@ -97,15 +119,32 @@ def _api_problem(err: ApiProblem) -> Response:
 
 @bp.errorhandler(HTTPException)
 def _http_error(err: HTTPException) -> Response:
-    codes = {404: "not_found", 405: "method_not_allowed", 400: "invalid_json"}
-    status = err.code or 500
-    return problem(status, codes.get(status, "internal_error"))
+    return from_http_error(err)
+
+
+def _in_api(path: str) -> bool:
+    prefix = bp.url_prefix or ""
+    return path == prefix or path.startswith(prefix + "/")
+
+
+# No route matched, so no blueprint is known yet: the app-wide handler answers
+# for URLs under /api/v1 and leaves every other URL to Flask's default page.
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _routing_error(err: HTTPException) -> Response | HTTPException:
+    if not _in_api(request.path):
+        return err
+    return from_http_error(err)
 
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(build_spec(bp.url_prefix or ""))
 
+
+# Path ids: Werkzeug's int converter takes no sign, and anything above the
+# database's integer range does not match (404) instead of failing the query.
+ID = f"int(max={DB_INT_MAX})"
 
 # --- services, tickets, state ------------------------------------------------
 
@@ -159,7 +198,7 @@ def issue_ticket(site: str) -> tuple[Response, int]:
 
 @endpoint(
     "GET",
-    "/tickets/<int:ticket_id>",
+    f"/tickets/<{ID}:ticket_id>",
     "Một phiếu, với vị trí và thời gian chờ dự kiến",
     READERS,
     response=TicketOut,
@@ -191,7 +230,7 @@ def state(site: str) -> Response:
 
 @endpoint(
     "POST",
-    "/sites/<site>/tickets/<int:ticket_id>/requeue",
+    f"/sites/<site>/tickets/<{ID}:ticket_id>/requeue",
     "Đưa phiếu vắng mặt trở lại hàng chờ (đầu hoặc cuối)",
     CALLERS,
     body=RequeueIn,
@@ -207,19 +246,22 @@ def requeue(site: str, ticket_id: int) -> Response:
 
 @endpoint(
     "POST",
-    "/sites/<site>/tickets/<int:ticket_id>/cancel",
+    f"/sites/<site>/tickets/<{ID}:ticket_id>/cancel",
     "Hủy phiếu",
     CALLERS,
+    body=EmptyIn,
     response=TicketOut,
     problems=(404, 409),
 )
 def cancel(site: str, ticket_id: int) -> Response:
+    parse(EmptyIn)
+    forbid_other_counters_ticket(ticket_id)
     return jsonify(engine.cancel(runtime().uow(), site, ticket_id, actor=actor()))
 
 
 # --- counters --------------------------------------------------------------------
 
-COUNTER = "/sites/<site>/counters/<int:n>"
+COUNTER = f"/sites/<site>/counters/<{ID}:n>"
 
 
 @endpoint(
@@ -227,10 +269,12 @@ COUNTER = "/sites/<site>/counters/<int:n>"
     COUNTER + "/call-next",
     "Gọi số tiếp theo",
     CALLERS,
+    body=EmptyIn,
     response=TicketOut,
     problems=(404, 409),
 )
 def call_next(site: str, n: int) -> Response:
+    parse(EmptyIn)
     return jsonify(engine.call_next(runtime().uow(), site, n, actor=actor()))
 
 
@@ -333,11 +377,29 @@ def transfer(site: str, n: int) -> Response:
     )
 
 
-@endpoint("POST", COUNTER + "/pause", "Tạm ngừng phục vụ", CALLERS, problems=(404, 409))
+@endpoint(
+    "POST",
+    COUNTER + "/pause",
+    "Tạm ngừng phục vụ",
+    CALLERS,
+    body=EmptyIn,
+    response=CounterStateOut,
+    problems=(404, 409),
+)
 def pause(site: str, n: int) -> Response:
+    parse(EmptyIn)
     return jsonify({"counter": engine.pause(runtime().uow(), site, n, actor=actor())})
 
 
-@endpoint("POST", COUNTER + "/resume", "Tiếp tục phục vụ", CALLERS, problems=(404, 409))
+@endpoint(
+    "POST",
+    COUNTER + "/resume",
+    "Tiếp tục phục vụ",
+    CALLERS,
+    body=EmptyIn,
+    response=CounterStateOut,
+    problems=(404, 409),
+)
 def resume(site: str, n: int) -> Response:
+    parse(EmptyIn)
     return jsonify({"counter": engine.resume(runtime().uow(), site, n, actor=actor())})

@@ -11,24 +11,35 @@ from ..engine.rules import PRIORITY_REASONS
 PriorityReason = Literal[PRIORITY_REASONS]  # type: ignore[valid-type]
 Position = Literal["front", "back"]
 
+# Ids and counter numbers are 32-bit integer columns: a larger number is refused
+# here instead of failing in the database driver.
+DB_INT_MAX = 2**31 - 1
+# Codes are compared with database columns; control characters (NUL breaks
+# PostgreSQL text parameters) can never be part of one.
+CODE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """A request body: unknown fields and wrong JSON types are refused, not coerced."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class IssueTicketIn(Body):
-    service: str = Field(min_length=1, max_length=40, description="Mã lĩnh vực")
+    service: str = Field(
+        min_length=1, max_length=40, pattern=CODE_PATTERN, description="Mã lĩnh vực"
+    )
     priority: PriorityReason | None = Field(default=None, description="Đối tượng ưu tiên")
 
 
 class TicketRefIn(Body):
     """Counter actions apply to the counter's current ticket unless one is named."""
 
-    ticket_id: int | None = Field(default=None, ge=1)
+    ticket_id: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
 
 
 class CallIn(Body):
-    ticket_id: int = Field(ge=1)
+    ticket_id: int = Field(ge=1, le=DB_INT_MAX)
 
 
 class FinishIn(TicketRefIn):
@@ -36,8 +47,8 @@ class FinishIn(TicketRefIn):
 
 
 class TransferIn(TicketRefIn):
-    to_service: str | None = Field(default=None, min_length=1, max_length=40)
-    to_counter: int | None = Field(default=None, ge=1)
+    to_service: str | None = Field(default=None, min_length=1, max_length=40, pattern=CODE_PATTERN)
+    to_counter: int | None = Field(default=None, ge=1, le=DB_INT_MAX)
     position: Position = "back"
 
 
@@ -46,7 +57,7 @@ class RequeueIn(Body):
 
 
 class EmptyIn(Body):
-    pass
+    """Actions that take no parameters: an empty body, or ``{}``."""
 
 
 class TicketOut(BaseModel):
@@ -94,6 +105,10 @@ class CounterOut(BaseModel):
     status: Literal["open", "paused"]
     active: bool
     current: dict[str, object] | None
+
+
+class CounterStateOut(BaseModel):
+    counter: CounterOut
 
 
 class StateOut(BaseModel):

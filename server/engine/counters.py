@@ -21,7 +21,7 @@ def _set_status(
         counter = uow.session.execute(
             select(Counter)
             .where(Counter.site_id == site.id, Counter.number == number)
-            .with_for_update()
+            .with_for_update(key_share=True)  # see LOCK in engine.tickets
         ).scalar_one_or_none()
         if counter is None or not counter.active:
             raise not_found("counter_not_found", counter=number)

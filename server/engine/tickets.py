@@ -60,10 +60,19 @@ def _service(uow: UnitOfWork, site: Site, code: str) -> Service:
     return service
 
 
+# Rows are locked FOR NO KEY UPDATE (``key_share=True``), not FOR UPDATE: on
+# PostgreSQL, FOR UPDATE also blocks the KEY SHARE lock that every insert or
+# update of a row referring to the locked one takes for its foreign key check,
+# so a clerk holding a counter would block a transfer that names that counter
+# while waiting for the very ticket the transfer holds: a deadlock. No engine
+# operation changes a key, so the weaker lock is enough.
+LOCK: dict[str, Any] = {"key_share": True}
+
+
 def _counter(uow: UnitOfWork, site: Site, number: int, *, lock: bool = False) -> Counter:
     query = select(Counter).where(Counter.site_id == site.id, Counter.number == number)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     counter = uow.session.execute(query).scalar_one_or_none()
     if counter is None or not counter.active:
         raise not_found("counter_not_found", counter=number)
@@ -71,10 +80,34 @@ def _counter(uow: UnitOfWork, site: Site, number: int, *, lock: bool = False) ->
 
 
 def _ticket(uow: UnitOfWork, site: Site, ticket_id: int) -> Ticket:
-    ticket = uow.session.get(Ticket, ticket_id, with_for_update=True)
+    ticket = uow.session.get(Ticket, ticket_id, with_for_update=LOCK)
     if ticket is None or ticket.site_id != site.id:
         raise not_found("ticket_not_found", ticket=ticket_id)
     return ticket
+
+
+def _ticket_and_holder(uow: UnitOfWork, site: Site, ticket_id: int) -> Ticket:
+    """Lock a ticket for a change that may free its counter: the counter first.
+
+    Counter actions (call next, finish, ...) lock their counter, then its
+    ticket; cancelling or moving a ticket from outside the counter must take
+    the two in the same order, or the two transactions can deadlock.  If the
+    ticket went to another counter between the look and the lock, start over.
+    """
+    for _attempt in range(CLAIM_ATTEMPTS):
+        row = uow.session.execute(
+            select(Ticket.status, Ticket.counter_id).where(Ticket.id == ticket_id)
+        ).one_or_none()
+        holder = row.counter_id if row is not None and row.status in AT_COUNTER else None
+        if holder is not None:
+            uow.session.execute(
+                select(Counter.id).where(Counter.id == holder).with_for_update(key_share=True)
+            )
+        ticket = _ticket(uow, site, ticket_id)
+        if ticket.status not in AT_COUNTER or ticket.counter_id == holder:
+            return ticket
+        uow.rollback()
+    raise conflict("ticket_at_other_counter", ticket=ticket_id)
 
 
 def _require(ticket: Ticket, allowed: tuple[str, ...], action: str) -> None:
@@ -137,7 +170,7 @@ def _finish_current(uow: UnitOfWork, site: Site, counter: Counter, actor: str) -
     """Calling the next ticket ends the one the counter still holds."""
     if counter.current_ticket_id is None:
         return
-    current = uow.session.get(Ticket, counter.current_ticket_id, with_for_update=True)
+    current = uow.session.get(Ticket, counter.current_ticket_id, with_for_update=LOCK)
     counter.current_ticket_id = None
     if current is None or current.status not in AT_COUNTER:
         return
@@ -171,7 +204,7 @@ def issue_ticket(
         raise invalid("invalid_priority", priority=priority)
     if channel not in CHANNELS:
         raise invalid("invalid_channel", channel=channel)
-    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
         raise invalid("invalid_idempotency_key")
 
     with uow:
@@ -314,12 +347,17 @@ def call_next(
 def call_ticket(
     uow: UnitOfWork, site_code: str, counter_number: int, ticket_id: int, *, actor: str = ""
 ) -> dict[str, Any]:
-    """Call one particular waiting ticket to a counter (out of the usual order)."""
+    """Call one particular waiting ticket to a counter (out of the usual order).
+
+    A ticket sent to one counter can be called only by that counter.
+    """
     with uow:
         site = site_by_code(uow.session, site_code)
         counter = _open_counter(uow, site, counter_number)
         ticket = _ticket(uow, site, ticket_id)
         _require(ticket, (WAITING,), "call")
+        if ticket.target_counter_id not in (None, counter.id):
+            raise conflict("ticket_at_other_counter", ticket=ticket_id)
         if ticket.business_day != business_day(uow.clock(), site.timezone):
             raise conflict("ticket_expired", ticket=ticket_id)
         _finish_current(uow, site, counter, actor)
@@ -396,7 +434,7 @@ def finish(
     actor: str = "",
 ) -> dict[str, Any]:
     """Service is done, optionally with the dossier code (mã hồ sơ) it produced."""
-    if dossier_code is not None and not DOSSIER_CODE.match(dossier_code):
+    if dossier_code is not None and not DOSSIER_CODE.fullmatch(dossier_code):
         raise invalid("invalid_dossier_code")
     with uow:
         site = site_by_code(uow.session, site_code)
@@ -492,7 +530,7 @@ def transfer(
             holder = _counter(uow, site, from_counter, lock=True)
             ticket = _held_ticket(uow, site, holder, ticket_id)
         elif ticket_id is not None:
-            ticket = _ticket(uow, site, ticket_id)
+            ticket = _ticket_and_holder(uow, site, ticket_id)
         else:
             raise invalid("transfer_ticket_required")
         _require(ticket, (WAITING, CALLED, SERVING), "transfer")
@@ -530,7 +568,7 @@ def cancel(uow: UnitOfWork, site_code: str, ticket_id: int, *, actor: str = "") 
     """Withdraw a ticket that has not been served."""
     with uow:
         site = site_by_code(uow.session, site_code)
-        ticket = _ticket(uow, site, ticket_id)
+        ticket = _ticket_and_holder(uow, site, ticket_id)
         _require(ticket, (WAITING, CALLED, NO_SHOW), "cancel")
         before = ticket.status
         ticket.status = CANCELLED

@@ -1,0 +1,432 @@
+"""Socket.IO across real processes: `xephang serve` under gevent, sharing events through Redis.
+
+Each test installs xephang the way an operator does (`xephang init --demo`,
+`xephang token create`), starts `xephang serve` processes on free ports and
+listens with a python-socketio client on the websocket transport.  Waiting is
+polling with generous upper bounds; nothing here asserts how fast anything is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import requests
+import socketio
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from .services import PG_ADMIN_URL, REDIS_URL, require_postgres, require_redis
+
+pytestmark = pytest.mark.slow
+
+XEPHANG = str(Path(sys.executable).with_name("xephang"))
+EVENT_WAIT_S = 20.0
+START_WAIT_S = 60.0
+COMMAND_WAIT_S = 120.0
+
+Message = tuple[str, dict[str, Any]]
+
+PUBLISH_FROM_SCRIPT = """
+import json
+import sys
+
+from server import engine
+from server.app import create_app
+from server.runtime import runtime
+
+database_url, redis_url, service = sys.argv[1:4]
+app = create_app({"EVENTS_WRITE_ONLY": True, "DATABASE_URL": database_url, "REDIS_URL": redis_url})
+assert "socketio" not in app.extensions, "a write-only app serves no Socket.IO"
+issued = engine.issue_ticket(runtime(app).uow(), "demo", service, channel="api")
+print(json.dumps(issued.ticket))
+"""
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float = EVENT_WAIT_S) -> Any:
+    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting after {timeout:.0f} s for {what}")
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# --- an installation: one database, one Redis channel ------------------------------
+
+
+@dataclass
+class Install:
+    database_url: str
+    redis_url: str
+    channel: str
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("XEPHANG_")}
+        env.update(
+            XEPHANG_DATABASE_URL=self.database_url,
+            XEPHANG_REDIS_URL=self.redis_url,
+            XEPHANG_REDIS_CHANNEL=self.channel,
+            XEPHANG_SECRET_KEY="test-" + self.channel,
+            PYTHONUNBUFFERED="1",
+        )
+        self.env = env
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [XEPHANG, *args],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_WAIT_S,
+            check=False,
+        )
+        assert done.returncode == 0, f"xephang {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def token(self, role: str, counter: int | None = None) -> str:
+        args = ["token", "create", "--site", "demo", "--role", role]
+        if counter is not None:
+            args += ["--counter", str(counter)]
+        raw = self.run(*args).strip().splitlines()[-1]
+        assert raw.startswith("xph_"), raw
+        return raw
+
+    def subscribers(self) -> int:
+        """How many processes listen on this installation's Redis channel."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            return int(dict(client.pubsub_numsub(self.channel)).get(self.channel.encode(), 0))
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database of this test's own: `xephang init` builds its schema."""
+    require_postgres()
+    name = f"xephang_rt_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def install(request: pytest.FixtureRequest, tmp_path: Path) -> Install:
+    """`xephang init --demo` on a new database, with a Redis channel no other test uses."""
+    require_redis()
+    if request.param == "postgresql":
+        database_url = request.getfixturevalue("fresh_pg_url")
+    else:
+        database_url = f"sqlite:///{tmp_path / 'xephang.sqlite3'}"
+    inst = Install(
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        channel=f"xephang-test-{uuid.uuid4().hex}",
+        workdir=tmp_path,
+    )
+    out = inst.run("init", "--demo")
+    assert "demo" in out
+    return inst
+
+
+# --- serving processes -------------------------------------------------------------
+
+
+class Server:
+    """One `xephang serve` process on a free port of 127.0.0.1."""
+
+    def __init__(self, inst: Install, name: str) -> None:
+        self.name = name
+        self.log_path = inst.workdir / f"serve-{name}.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [XEPHANG, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=inst.env,
+            cwd=inst.workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def answers(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def wait_ready(self) -> bool:
+        """True once it answers; False when its port was taken before it could bind it."""
+        wait_until(
+            f"server {self.name} to answer /healthz",
+            lambda: self.proc.poll() is not None or self.answers(),
+            START_WAIT_S,
+        )
+        if self.proc.poll() is None:
+            return True
+        if "Address already in use" in self.log():
+            return False
+        pytest.fail(f"server {self.name} exited with {self.proc.returncode}:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        self._log.close()
+
+    def post(self, path: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = requests.post(
+            f"{self.url}/api/v1/sites/demo{path}",
+            json=body or {},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert response.status_code in (200, 201), response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@pytest.fixture
+def serve(install: Install) -> Iterator[Callable[[str], Server]]:
+    """Start servers (ready to answer); all of them are stopped at the end, whatever happens."""
+    servers: list[Server] = []
+
+    def _serve(name: str) -> Server:
+        for attempt in range(3):
+            server = Server(install, f"{name}{attempt or ''}")
+            servers.append(server)
+            if server.wait_ready():
+                return server
+        pytest.fail(f"no free port found for server {name}")
+
+    try:
+        yield _serve
+    finally:
+        for server in servers:
+            server.stop()
+
+
+class Listener:
+    """A python-socketio client on the websocket transport that keeps every message."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self._messages: list[Message] = []
+        self._lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", self._keep)
+        self.client.connect(
+            url, auth={"token": token}, transports=["websocket"], wait_timeout=EVENT_WAIT_S
+        )
+
+    def _keep(self, event: str, data: Any = None) -> None:
+        with self._lock:
+            self._messages.append((event, data))
+
+    def messages(self) -> list[Message]:
+        with self._lock:
+            return list(self._messages)
+
+    def events(self) -> list[Message]:
+        return [(name, data) for name, data in self.messages() if name != "state"]
+
+    def wait_for(self, name: str, **match: Any) -> dict[str, Any]:
+        """The first message ``name`` whose payload has ``match`` (``ticket_id`` looks inside)."""
+
+        def find() -> dict[str, Any] | None:
+            for event, data in self.messages():
+                if event != name:
+                    continue
+                if "ticket_id" in match and data.get("ticket", {}).get("id") != match["ticket_id"]:
+                    continue
+                if all(data.get(k) == v for k, v in match.items() if k != "ticket_id"):
+                    return data
+            return None
+
+        found: dict[str, Any] = wait_until(f"{name} {match} at {self.url}", find)
+        return found
+
+    def wait_for_seq(self, seq: int) -> None:
+        wait_until(
+            f"an event with seq {seq} at {self.url}",
+            lambda: any(data.get("seq") == seq for _, data in self.events()),
+        )
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
+
+
+@pytest.fixture
+def listen() -> Iterator[Callable[[Server, str], Listener]]:
+    listeners: list[Listener] = []
+
+    def _listen(server: Server, token: str) -> Listener:
+        listener = Listener(server.url, token)
+        listeners.append(listener)
+        return listener
+
+    try:
+        yield _listen
+    finally:
+        for listener in listeners:
+            listener.close()
+
+
+# --- tests -------------------------------------------------------------------------------
+
+
+def test_serve_runs_gevent_and_websocket(install: Install, serve: Any, listen: Any) -> None:
+    server = serve("solo")
+    assert f"http://127.0.0.1:{server.port}/ (gevent)" in server.log()
+
+    display = listen(server, install.token("display"))
+    assert display.client.transport() == "websocket"
+    state = display.wait_for("state")
+    assert state["site"]["code"] == "demo"
+
+    kiosk = install.token("kiosk")
+    ticket = server.post("/tickets", kiosk, {"service": "HT"})
+    issued = display.wait_for("ticket.issued", ticket_id=ticket["id"])
+    assert issued["seq"] == state["seq"] + 1
+
+    # a refused token gets no connection, also over the real transport
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Listener(server.url, "xph_" + "A" * 43)
+
+
+def test_servers_share_events_through_redis(install: Install, serve: Any, listen: Any) -> None:
+    a = serve("a")
+    b = serve("b")
+    # Both listen on the channel from start-up, before any client has connected.
+    wait_until("both servers to subscribe to the Redis channel", lambda: install.subscribers() == 2)
+
+    display = install.token("display")
+    on_a = listen(a, display)
+    on_b = listen(b, display)
+    seq0 = on_a.wait_for("state")["seq"]
+    assert on_b.wait_for("state")["seq"] == seq0
+
+    clerk = install.token("clerk", counter=1)  # a clerk may issue too: one token, one process
+
+    # issued on B: the client on A hears it through Redis (and the one on B directly)
+    ticket = b.post("/tickets", clerk, {"service": "HT"})
+    issued = on_a.wait_for("ticket.issued", ticket_id=ticket["id"])
+    assert issued["seq"] == seq0 + 1
+    assert issued["site"] == "demo"
+    assert issued["ticket"]["number"] == ticket["number"]
+    assert "tracking_token" not in issued["ticket"]
+    assert on_b.wait_for("ticket.issued", ticket_id=ticket["id"]) == issued
+
+    # called on A: the client on B hears it
+    a.post("/counters/1/call-next", clerk)
+    called = on_b.wait_for("ticket.called", ticket_id=ticket["id"])
+    assert (called["seq"], called["counter"], called["recall"]) == (seq0 + 2, 1, False)
+    counter = on_b.wait_for("counter.updated", seq=seq0 + 3)
+    assert counter["counter"]["current"]["id"] == ticket["id"]
+
+    # served through B, paused on A
+    b.post("/counters/1/start", clerk)
+    b.post("/counters/1/finish", clerk, {"dossier_code": "HS-001"})
+    a.post("/counters/1/pause", clerk)
+    for listener in (on_a, on_b):
+        listener.wait_for_seq(seq0 + 8)
+        got = [(name, data["seq"]) for name, data in listener.events()]
+        assert got == [
+            ("ticket.issued", seq0 + 1),
+            ("ticket.called", seq0 + 2),
+            ("counter.updated", seq0 + 3),
+            ("ticket.updated", seq0 + 4),  # started
+            ("counter.updated", seq0 + 5),
+            ("ticket.updated", seq0 + 6),  # finished
+            ("counter.updated", seq0 + 7),
+            ("counter.updated", seq0 + 8),  # paused
+        ], listener.url
+    assert on_a.events() == on_b.events()
+
+    # Redis delivers in publish order, so a stray copy of any event above would reach a
+    # client before an event that came to its server through Redis after it.  One more
+    # event from each server, and still no duplicates and no gaps.
+    ticket2 = a.post("/tickets", clerk, {"service": "CT"})
+    ticket3 = b.post("/tickets", clerk, {"service": "CT"})
+    for listener in (on_a, on_b):
+        listener.wait_for("ticket.issued", ticket_id=ticket2["id"])
+        listener.wait_for("ticket.issued", ticket_id=ticket3["id"])
+        seqs = [data["seq"] for _, data in listener.events()]
+        assert seqs == list(range(seq0 + 1, seq0 + 11)), listener.url
+
+    # a snapshot asked for again agrees with the last seq
+    on_b.client.emit("sync")
+    wait_until(
+        "the synced snapshot",
+        lambda: [d["seq"] for n, d in on_b.messages() if n == "state"] == [seq0, seq0 + 10],
+    )
+
+
+def test_command_line_process_publishes_to_served_clients(
+    install: Install, serve: Any, listen: Any, tmp_path: Path
+) -> None:
+    a = serve("a")
+    wait_until("the server to subscribe to the Redis channel", lambda: install.subscribers() == 1)
+    on_a = listen(a, install.token("display"))
+    seq0 = on_a.wait_for("state")["seq"]
+
+    script = tmp_path / "publish.py"
+    script.write_text(PUBLISH_FROM_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script), install.database_url, install.redis_url, "CT"],
+        env=install.env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_WAIT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    ticket = json.loads(done.stdout.strip().splitlines()[-1])
+
+    issued = on_a.wait_for("ticket.issued", ticket_id=ticket["id"])
+    assert issued["seq"] == seq0 + 1
+    assert issued["ticket"]["service"] == "CT"
+    assert issued["ticket"]["channel"] == "api"
+    # the publishing process only wrote to the channel; it never listened
+    assert install.subscribers() == 1
