@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, jsonify
@@ -11,6 +12,7 @@ from flask_socketio import SocketIO
 from .config import Config, default_database_url, instance_secret
 from .db import Database
 from .engine.events import Publisher, no_publisher
+from .i18n import init_i18n
 from .realtime import SocketPublisher, register_handlers
 from .realtime.publisher import command_line_publisher
 from .runtime import Runtime
@@ -26,6 +28,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # A paired kiosk or display keeps its pairing for a year.
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=365))
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
     db = Database(app.config["DATABASE_URL"])
     runtime = Runtime(db=db, publisher=_publisher(app))
@@ -33,12 +38,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         runtime.clock = app.config["CLOCK"]
     app.extensions["xephang"] = runtime
 
-    from .api import bp as api_bp
-
-    app.register_blueprint(api_bp)
-    from kiosk.routes import preview_bp  # the ticket PNG preview, under /api/v1
-
-    app.register_blueprint(preview_bp)
+    _register_blueprints(app)
+    init_i18n(app)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -62,7 +63,19 @@ def _publisher(app: Flask) -> Publisher:
         async_mode=app.config["ASYNC_MODE"],
         message_queue=redis_url,
         channel=app.config["REDIS_CHANNEL"],
-        cors_allowed_origins=app.config.get("CORS_ORIGINS") or [],
+        # None: browsers may connect from this server's own origin only.
+        cors_allowed_origins=app.config.get("CORS_ORIGINS"),
     )
     register_handlers(socketio)
     return SocketPublisher(socketio)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from kiosk.routes import preview_bp  # the ticket PNG preview, under /api/v1
+
+    from .api import bp as api_bp
+    from .devices import bp as devices_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(preview_bp)
+    app.register_blueprint(devices_bp)

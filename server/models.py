@@ -74,6 +74,11 @@ class Site(Base):
     priority_every: Mapped[int] = mapped_column(Integer, default=3)
     # State version: bumped once per published event so clients can spot a gap.
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The voice: None = "Mời công dân có số thứ tự {number} đến quầy số {counter}".
+    announcement_template: Mapped[str | None] = mapped_column(String(300), default=None)
+    # {"reading": "words"|"digits", "zero_hundred": "linh"|"lẻ", "thousand": "nghìn"|"ngàn",
+    #  "repeat": 2}
+    voice_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     services: Mapped[list[Service]] = relationship(
         back_populates="site", order_by="Service.sort_order"
@@ -231,5 +236,26 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Per-device settings, e.g. a kiosk's printer URL and paper width.
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     site: Mapped[Site] = relationship()
+
+
+class PrintJob(Base):
+    """A ticket to print on a kiosk's printer; kept until the printer confirms it."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index("ix_print_jobs_device_status", "device_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # The kiosk (its token) whose printer prints the job.
+    device_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    # "pending" -> "printed", or "failed" (then retried or reprinted by staff).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    created_at: Mapped[datetime] = mapped_column()
+    printed_at: Mapped[datetime | None] = mapped_column(default=None)

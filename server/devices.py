@@ -1,0 +1,94 @@
+"""Pairing a kiosk or display screen with the server, once, by its access token.
+
+Whoever sets up the screen opens ``/pair?token=…`` (or types the token into the
+form there); the token is kept in the browser's signed session cookie, and the
+device's pages give it to their scripts for the API and Socket.IO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .runtime import runtime
+from .tokens import Principal, resolve_token
+
+bp = Blueprint("devices", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+SESSION_KEY = "device_token"
+DEVICE_ROLES = ("kiosk", "display", "clerk", "manager", "admin")
+# Where each role lands after pairing (endpoints of the packages' blueprints).
+HOME_ENDPOINTS = {"kiosk": "kiosk.home", "display": "display.lobby"}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this server: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def device_token() -> str | None:
+    token = session.get(SESSION_KEY)
+    return token if isinstance(token, str) else None
+
+
+def device_principal() -> Principal | None:
+    """The paired device, if its token is still valid (a revoked token unpairs it)."""
+    token = device_token()
+    if token is None:
+        return None
+    with runtime().db.reads() as db_session:
+        return resolve_token(db_session, token)
+
+
+def paired(*roles: str) -> Callable[[F], F]:
+    """Page views for a paired device of these roles; others are sent to pair first."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = device_principal()
+            if principal is None or principal.role not in roles:
+                return redirect(url_for("devices.pair", next=request.full_path.rstrip("?")))
+            return view(principal, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _home(principal: Principal) -> str:
+    endpoint = HOME_ENDPOINTS.get(principal.role)
+    try:
+        return url_for(endpoint) if endpoint else "/"
+    except Exception:  # that page's package is not installed in this app
+        return "/"
+
+
+@bp.route("/pair", methods=["GET", "POST"])
+def pair() -> Response | str | tuple[str, int]:
+    token = (request.values.get("token") or "").strip()
+    next_path = _safe_next(request.values.get("next"))
+    if not token:
+        return render_template("devices/pair.html", next=next_path, error=None)
+    with runtime().db.reads() as db_session:
+        principal = resolve_token(db_session, token)
+    if principal is None or principal.role not in DEVICE_ROLES:
+        error = _("Mã truy cập không hợp lệ hoặc đã bị thu hồi.")
+        return render_template("devices/pair.html", next=next_path, error=error), 401
+    session.clear()
+    session[SESSION_KEY] = token
+    session.permanent = True
+    return redirect(next_path or _home(principal))  # type: ignore[return-value]
+
+
+@bp.post("/unpair")
+def unpair() -> Response:
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("devices.pair"))  # type: ignore[return-value]
