@@ -171,6 +171,9 @@ class Ticket(Base):
         UniqueConstraint("site_id", "issued_service_id", "business_day", "seq"),
         UniqueConstraint("site_id", "idempotency_key"),
         Index("ix_tickets_queue", "site_id", "status", "business_day", "service_id", "sort_key"),
+        # Wait estimates read a service's latest finished tickets; past days stay for
+        # reports, so without this every estimate scanned the whole table.
+        Index("ix_tickets_service_finished", "service_id", "status", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
