@@ -26,6 +26,8 @@ MESSAGES: dict[str, str] = {
     "printer_driver_missing": (
         "Máy tính này thiếu thư viện để dùng máy in {printer}: cần cài {package}."
     ),
+    "invalid_device_settings": "Cấu hình in của thiết bị không hợp lệ: {reason}.",
+    "settings_only_for_kiosk": "Chỉ mã truy cập của kiosk mới có máy in và khổ giấy.",
 }
 
 
@@ -51,6 +53,13 @@ class PrinterUrlError(PrintError, ValueError):
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__("invalid_printer_url", url=url, reason=reason)
+
+
+class DeviceSettingsError(PrintError, ValueError):
+    """A device's stored print settings cannot be used (see ``kiosk.device_settings``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("invalid_device_settings", reason=reason)
 
 
 class PrinterUnavailable(PrintError):

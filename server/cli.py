@@ -122,16 +122,37 @@ def token() -> None:
     "--counter", type=COUNTER_NUMBER, default=None, help="Chỉ cho cán bộ: gắn với quầy số N."
 )
 @click.option("--label", default="")
-def token_create(site_code: str, role: str, counter: int | None, label: str) -> None:
+@click.option(
+    "--printer", default=None, help="Chỉ cho kiosk: URL máy in, agent, browser hoặc none."
+)
+@click.option(
+    "--paper", type=click.Choice(["58", "80"]), default=None, help="Chỉ cho kiosk: khổ giấy."
+)
+def token_create(
+    site_code: str,
+    role: str,
+    counter: int | None,
+    label: str,
+    printer: str | None,
+    paper: str | None,
+) -> None:
+    from kiosk.device_settings import kiosk_settings
+    from kiosk.errors import PrintError
+
     from .runtime import runtime
     from .tokens import create_token
 
+    try:
+        settings = kiosk_settings(role, printer, paper)
+    except PrintError as err:
+        click.echo(err.message, err=True)
+        sys.exit(2)
     rt = runtime(_app())  # type: ignore[arg-type]
     if not inspect(rt.db.engine).has_table("api_tokens"):
         raise click.ClickException(NOT_INITIALIZED)
     try:
         with rt.db.writes() as session:
-            click.echo(create_token(session, site_code, role, counter, label))
+            click.echo(create_token(session, site_code, role, counter, label, settings=settings))
     except QueueError as err:
         click.echo(error_text(err.code, err.params), err=True)
         sys.exit(2)
@@ -145,3 +166,9 @@ cli.add_command(_sounds_group)
 from kiosk.cli import print_ticket as _print_ticket  # noqa: E402
 
 cli.add_command(_print_ticket)
+
+from kiosk.agent_cli import kiosk_agent as _kiosk_agent  # noqa: E402
+from kiosk.jobs_cli import print_jobs as _print_jobs  # noqa: E402
+
+cli.add_command(_kiosk_agent)
+cli.add_command(_print_jobs)

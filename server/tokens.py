@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +40,12 @@ def _digest(raw: str) -> str:
 
 
 def create_token(
-    session: Session, site_code: str, role: str, counter: int | None = None, label: str = ""
+    session: Session,
+    site_code: str,
+    role: str,
+    counter: int | None = None,
+    label: str = "",
+    settings: dict[str, Any] | None = None,
 ) -> str:
     """Make a token; a clerk token made for counter N acts for that counter only."""
     if role not in ROLES:
@@ -62,6 +68,7 @@ def create_token(
             token_hash=_digest(raw),
             label=label,
             created_at=utcnow(),
+            settings=dict(settings or {}),  # per-device, e.g. a kiosk's printer
         )
     )
     session.commit()

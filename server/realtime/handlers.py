@@ -31,6 +31,10 @@ def _send_state(site_code: str) -> None:
 
 
 def register_handlers(socketio: SocketIO) -> None:
+    from kiosk.job_socket import kiosk_connected, register_print_handlers
+
+    register_print_handlers(socketio)
+
     @socketio.on("connect")
     def on_connect(auth: Any = None) -> None:
         principal = _principal(auth)
@@ -43,6 +47,8 @@ def register_handlers(socketio: SocketIO) -> None:
         flask_session["xephang_site"] = principal.site_code
         join_room(site_room(principal.site_code))
         _send_state(principal.site_code)
+        if principal.role == "kiosk":  # its device room and its pending print jobs
+            kiosk_connected(principal)
 
     @socketio.on("sync")
     def on_sync(_data: Any = None) -> None:

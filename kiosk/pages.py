@@ -1,0 +1,273 @@
+"""The touch kiosk: its page, the ticket it prints through the browser, and its issue endpoint.
+
+    GET  /kiosk/                         the page, for a paired kiosk device
+    POST /kiosk/api/tickets              take a number (bearer = the kiosk's token)
+    GET  /kiosk/tickets/<id>/slip        the ticket as HTML, for browser printing
+    GET  /kiosk/fonts/<file>             the bundled font (DejaVu Sans)
+
+The views only adapt: queue rules stay in ``server.engine``, printing in
+``kiosk.dispatch``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import get_locale
+from pydantic import ValidationError
+
+from server import engine
+from server.api.auth import current_principal
+from server.api.problems import ApiProblem, from_queue_error, from_validation_error, problem
+from server.api.routes import parse
+from server.api.schemas import DB_INT_MAX, IssueTicketIn
+from server.devices import device_token, paired
+from server.engine.errors import QueueError
+from server.engine.rules import PRIORITY_REASONS
+from server.models import ApiToken
+from server.runtime import runtime
+from server.tokens import Principal
+
+from . import fonts
+from .browser_ticket import browser_ticket
+from .device_settings import DEFAULT_PAPER, PrintSettings, print_settings
+from .errors import PrintError
+from .layout import paper_for
+from .lookup import ticket_slip
+from .page_text import REFUSALS, all_texts, page_texts, priority_choices
+from .settings import public_url, ticket_footer
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint(
+    "kiosk",
+    __name__,
+    url_prefix="/kiosk",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+FONT_MAX_AGE_S = 30 * 24 * 3600
+# Seconds: how long the number stays on screen (longer when the printer failed,
+# so the citizen can note it), how long a half-finished choice waits for a
+# touch, and when the idle screen comes.
+TIMEOUTS = {"ticket": 12, "ticket_unprinted": 25, "choice": 30, "idle": 90, "error": 8}
+
+
+# --- where this kiosk prints (kiosk.device_settings) -------------------------------------
+
+
+def kiosk_print_settings(principal: Principal) -> PrintSettings | None:
+    """The kiosk's checked print settings; ``None`` when unusable (printing reports that)."""
+    with runtime().db.reads() as session:
+        token = session.get(ApiToken, principal.token_id)
+        raw = token.settings if token is not None else None
+    try:
+        return print_settings(raw)
+    except PrintError:
+        return None
+
+
+def prints_in_browser(settings: PrintSettings | None) -> bool:
+    return settings is not None and settings.placement == "browser"
+
+
+def paper_mm(settings: PrintSettings | None) -> int:
+    return settings.paper if settings is not None else DEFAULT_PAPER
+
+
+# --- errors of the issue endpoint, as the REST API gives them ---------------------------
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(err: ApiProblem) -> Response:
+    response = problem(err.status, err.code, errors=err.errors)
+    if err.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
+    return response
+
+
+@bp.errorhandler(QueueError)
+def _queue_error(err: QueueError) -> Response:
+    return from_queue_error(err)
+
+
+@bp.errorhandler(ValidationError)
+def _validation_error(err: ValidationError) -> Response:
+    return from_validation_error(err)
+
+
+# --- the page ---------------------------------------------------------------------
+
+
+def _no_store(response: Response) -> Response:
+    # The page carries the device's token; the slip its tracking link.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+@paired("kiosk")
+def home(principal: Principal) -> Response:
+    rt = runtime()
+    with rt.db.reads() as session:
+        state = engine.site_state(session, principal.site_code, rt.clock())
+    language = str(get_locale() or "vi")
+    page = {
+        "token": device_token(),
+        "language": language,
+        "state": state,
+        "texts": all_texts(),
+        "priorities": list(PRIORITY_REASONS),
+        "refusals": REFUSALS,
+        "issue_url": url_for("kiosk.issue"),
+        "timeouts": {**TIMEOUTS, **current_app.config.get("KIOSK_TIMEOUTS", {})},
+    }
+    html = render_template(
+        "kiosk/home.html",
+        t=page_texts(language),
+        site=state["site"],
+        priorities=priority_choices(language),
+        page=page,
+    )
+    return _no_store(Response(html, mimetype="text/html"))
+
+
+@bp.get("/fonts/<name>")
+def font(name: str) -> Response:
+    """The bundled font, so Vietnamese looks the same with no font installed on the PC."""
+    if name not in FONT_FILES:
+        abort(404)
+    return send_from_directory(
+        fonts.FOLDER, name, mimetype="font/ttf", max_age=FONT_MAX_AGE_S, conditional=True
+    )
+
+
+@bp.get(f"/tickets/<int(max={DB_INT_MAX}):ticket_id>/slip")
+@paired("kiosk")
+def slip(principal: Principal, ticket_id: int) -> Response:
+    """The ticket as HTML sized to the paper; the page prints it with ``window.print()``."""
+    try:
+        paper = paper_for(request.args.get("paper") or paper_mm(kiosk_print_settings(principal)))
+    except ValueError:
+        abort(400)
+    rt = runtime()
+    with rt.db.reads() as session:
+        ticket = ticket_slip(
+            session,
+            ticket_id,
+            rt.clock(),
+            base_url=public_url(current_app.config) or request.url_root,
+            footer=ticket_footer(current_app.config),
+            site_id=principal.site_id,
+        )
+    html = render_template(
+        "kiosk/slip.html",
+        ticket=browser_ticket(ticket, paper),
+        number=ticket.number,
+        ticket_id=ticket_id,
+    )
+    return _no_store(Response(html, mimetype="text/html"))
+
+
+# --- taking a number --------------------------------------------------------------
+
+
+def _kiosk() -> Principal:
+    """Only a kiosk's bearer token: a session cookie alone never issues (no CSRF to fear)."""
+    principal = current_principal()
+    if principal.role != "kiosk":
+        raise ApiProblem(403, "forbidden")
+    return principal
+
+
+def _print_result(
+    placement: str, status: str, error_code: str | None = None, message: str | None = None
+) -> dict[str, Any]:
+    return {
+        "placement": placement,
+        "status": status,
+        "job_id": None,
+        "error_code": error_code,
+        "message": message,
+    }
+
+
+def print_new_ticket(principal: Principal, ticket_id: int) -> dict[str, Any]:
+    """Hand the ticket to ``kiosk.dispatch``; whatever happens there, the ticket stands."""
+    try:
+        from .dispatch import print_issued_ticket
+
+        result = print_issued_ticket(principal, ticket_id)
+    except Exception:  # dispatch reports printer trouble itself; this is a bug, logged
+        log.exception("printing ticket %s failed", ticket_id)
+        return _print_result("none", "failed", "print_error")
+    return {
+        "placement": result.placement,
+        "status": result.status,
+        "job_id": result.job_id,
+        "error_code": result.error_code,
+        "message": result.message,
+    }
+
+
+def _replayed_print(settings: PrintSettings | None) -> dict[str, Any]:
+    """A retry of a request the kiosk got no answer to: print nothing twice.
+
+    A printer driven by the server or the kiosk agent already had the job; a
+    kiosk that prints in the browser printed nothing yet, so it prints now.
+    """
+    if prints_in_browser(settings):
+        return _print_result("browser", "browser")
+    placement = settings.placement if settings is not None else "none"
+    return _print_result(placement, "skipped", "replayed")
+
+
+@bp.post("/api/tickets")
+def issue() -> tuple[Response, int]:
+    """Issue a ticket on this kiosk (channel "kiosk") and print it.
+
+    ``Idempotency-Key`` (one per tap, reused on retries) returns the first
+    ticket again instead of a new one.
+    """
+    principal = _kiosk()
+    data = parse(IssueTicketIn)
+    issued = engine.issue_ticket(
+        runtime().uow(),
+        principal.site_code,
+        data.service,
+        priority=data.priority,
+        channel="kiosk",
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        actor=principal.actor,
+    )
+    ticket = {k: v for k, v in issued.ticket.items() if k != "tracking_token"}
+    settings = kiosk_print_settings(principal)
+    if issued.replayed:
+        printed = _replayed_print(settings)
+    else:
+        printed = print_new_ticket(principal, ticket["id"])
+    if printed["placement"] == "browser":
+        printed["slip_url"] = url_for(
+            "kiosk.slip", ticket_id=ticket["id"], paper=paper_mm(settings)
+        )
+    response = jsonify({"ticket": ticket, "replayed": issued.replayed, "print": printed})
+    response.headers["Cache-Control"] = "no-store"
+    if issued.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+        return response, 200
+    return response, 201
