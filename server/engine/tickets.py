@@ -139,15 +139,20 @@ def _log(
     )
 
 
-def _ticket_event(uow: UnitOfWork, site: Site, name: str, ticket: Ticket, **extra: Any) -> None:
+def _ticket_event(
+    uow: UnitOfWork, site: Site, name: str, ticket: Ticket, **extra: Any
+) -> dict[str, Any]:
+    """Emit an event with the ticket as it now stands; returns that ticket view."""
     uow.session.flush()
     uow.session.refresh(ticket)
+    view = ticket_with_wait(uow.session, site, ticket, uow.clock())
     payload = {
-        "ticket": ticket_with_wait(uow.session, site, ticket, uow.clock()),
+        "ticket": view,
         "waiting": waiting_by_code(uow.session, site, ticket.business_day),
         **extra,
     }
     uow.emit(site, name, payload)
+    return dict(view)
 
 
 def _counter_event(uow: UnitOfWork, site: Site, counter: Counter) -> None:
@@ -253,8 +258,8 @@ def issue_ticket(
                 raise
             return replay
         _log(uow, ticket, "issued", None, actor, channel=channel, priority=priority)
-        _ticket_event(uow, site, TICKET_ISSUED, ticket)
-        result = ticket_with_wait(uow.session, site, ticket, now, private=True)
+        result = _ticket_event(uow, site, TICKET_ISSUED, ticket)
+        result["tracking_token"] = ticket.tracking_token  # for the issuer only
         uow.commit()
         return Issued(result, replayed=False)
 
@@ -305,9 +310,8 @@ def _after_claim(
     else:
         counter.normal_since_priority += 1
     _log(uow, ticket, "called", WAITING, actor, counter)
-    _ticket_event(uow, site, TICKET_CALLED, ticket, counter=counter.number, recall=False)
+    result = _ticket_event(uow, site, TICKET_CALLED, ticket, counter=counter.number, recall=False)
     _counter_event(uow, site, counter)
-    result = ticket_with_wait(uow.session, site, ticket, uow.clock())
     uow.commit()
     return result
 
@@ -394,8 +398,9 @@ def recall(
         _require(ticket, (CALLED,), "recall")
         ticket.recall_count += 1
         _log(uow, ticket, "recalled", CALLED, actor, counter, recall_count=ticket.recall_count)
-        _ticket_event(uow, site, TICKET_CALLED, ticket, counter=counter.number, recall=True)
-        result = ticket_with_wait(uow.session, site, ticket, uow.clock())
+        result = _ticket_event(
+            uow, site, TICKET_CALLED, ticket, counter=counter.number, recall=True
+        )
         uow.commit()
         return result
 
@@ -417,9 +422,8 @@ def start(
         ticket.status = SERVING
         ticket.started_at = uow.clock()
         _log(uow, ticket, "started", CALLED, actor, counter)
-        _ticket_event(uow, site, TICKET_UPDATED, ticket, action="started")
+        result = _ticket_event(uow, site, TICKET_UPDATED, ticket, action="started")
         _counter_event(uow, site, counter)
-        result = ticket_with_wait(uow.session, site, ticket, uow.clock())
         uow.commit()
         return result
 
@@ -447,9 +451,8 @@ def finish(
         ticket.dossier_code = dossier_code
         _release_counter(uow, ticket)
         _log(uow, ticket, "finished", before, actor, counter, dossier_code=dossier_code)
-        _ticket_event(uow, site, TICKET_UPDATED, ticket, action="finished")
+        result = _ticket_event(uow, site, TICKET_UPDATED, ticket, action="finished")
         _counter_event(uow, site, counter)
-        result = ticket_with_wait(uow.session, site, ticket, uow.clock())
         uow.commit()
         return result
 
@@ -471,9 +474,8 @@ def no_show(
         ticket.status = NO_SHOW
         _release_counter(uow, ticket)
         _log(uow, ticket, "no_show", CALLED, actor, counter)
-        _ticket_event(uow, site, TICKET_UPDATED, ticket, action="no_show")
+        result = _ticket_event(uow, site, TICKET_UPDATED, ticket, action="no_show")
         _counter_event(uow, site, counter)
-        result = ticket_with_wait(uow.session, site, ticket, uow.clock())
         uow.commit()
         return result
 
@@ -499,8 +501,7 @@ def requeue(
         ticket.sort_key = _position_key(uow, site, ticket, position)
         ticket.status = WAITING
         _log(uow, ticket, "requeued", NO_SHOW, actor, position=position)
-        _ticket_event(uow, site, TICKET_UPDATED, ticket, action="requeued")
-        result = ticket_with_wait(uow.session, site, ticket, uow.clock())
+        result = _ticket_event(uow, site, TICKET_UPDATED, ticket, action="requeued")
         uow.commit()
         return result
 
@@ -556,10 +557,9 @@ def transfer(
             to_counter=to_counter,
             position=position,
         )
-        _ticket_event(uow, site, TICKET_UPDATED, ticket, action="transferred")
+        result = _ticket_event(uow, site, TICKET_UPDATED, ticket, action="transferred")
         if source is not None:
             _counter_event(uow, site, source)
-        result = ticket_with_wait(uow.session, site, ticket, uow.clock())
         uow.commit()
         return result
 
@@ -574,9 +574,8 @@ def cancel(uow: UnitOfWork, site_code: str, ticket_id: int, *, actor: str = "") 
         ticket.status = CANCELLED
         source = _release_counter(uow, ticket)
         _log(uow, ticket, "cancelled", before, actor)
-        _ticket_event(uow, site, TICKET_UPDATED, ticket, action="cancelled")
+        result = _ticket_event(uow, site, TICKET_UPDATED, ticket, action="cancelled")
         if source is not None:
             _counter_event(uow, site, source)
-        result = ticket_with_wait(uow.session, site, ticket, uow.clock())
         uow.commit()
         return result
