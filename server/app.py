@@ -34,6 +34,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     db = Database(app.config["DATABASE_URL"])
     runtime = Runtime(db=db, publisher=_publisher(app))
+    from .realtime.announcements import install_announcer  # the voice of ticket.called events
+
+    runtime.publisher = install_announcer(app, runtime.publisher, db)
     if "CLOCK" in app.config:
         runtime.clock = app.config["CLOCK"]
     app.extensions["xephang"] = runtime
@@ -71,6 +74,7 @@ def _publisher(app: Flask) -> Publisher:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from kiosk.pages import bp as kiosk_bp  # the touch kiosk page, under /kiosk
     from kiosk.routes import preview_bp  # the ticket PNG preview, under /api/v1
 
     from .api import bp as api_bp
@@ -79,3 +83,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(devices_bp)
+    app.register_blueprint(kiosk_bp)
+
+    from display import bp as display_bp  # lobby and counter displays, under /display
+    from sounds.routes import bp as sounds_bp  # /sounds/<clip> and the voice's status
+
+    app.register_blueprint(display_bp)
+    app.register_blueprint(sounds_bp)

@@ -49,7 +49,7 @@ def test_next_must_stay_on_this_server(database, client, make_token):
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil"):
         response = client.get("/pair", query_string={"token": token, "next": target})
         assert response.status_code == 302
-        assert response.headers["Location"] == "/"
+        assert response.headers["Location"] == "/display/"  # the display's own home
 
 
 def test_paired_pages_send_other_devices_to_pair(app, database, client, make_token):
