@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlencode
 
 import click
 from sqlalchemy import inspect
@@ -82,30 +83,40 @@ def demo(host: str, port: int) -> None:
     _init(demo=True)
     rt = runtime(_app())  # type: ignore[arg-type]
     with rt.db.writes() as session:
-        kiosk = create_token(session, DEMO_SITE, "kiosk", label="demo")
+        # The demo kiosk prints nothing: a browser print dialog would stop every tap.
+        kiosk = create_token(
+            session, DEMO_SITE, "kiosk", label="demo", settings={"printer": "none"}
+        )
         clerk = create_token(session, DEMO_SITE, "clerk", counter=1, label="demo")
         display = create_token(session, DEMO_SITE, "display", label="demo")
-    base = f"http://{host}:{port}"
-    click.echo(
-        "\n".join(
-            [
-                "",
-                "Đơn vị demo: UBND phường Hồng Hà (mã 'demo'), quầy 1-5.",
-                f"  Lĩnh vực:  curl -H 'Authorization: Bearer {kiosk}' "
-                f"{base}/api/v1/sites/demo/services",
-                f"  Lấy số:    curl -H 'Authorization: Bearer {kiosk}' "
-                f"-H 'Content-Type: application/json' -d '{{\"service\":\"HT\"}}' "
-                f"{base}/api/v1/sites/demo/tickets",
-                f"  Gọi số (quầy 1): curl -X POST -H 'Authorization: Bearer {clerk}' "
-                f"{base}/api/v1/sites/demo/counters/1/call-next",
-                f"  Trạng thái: curl -H 'Authorization: Bearer {display}' "
-                f"{base}/api/v1/sites/demo/state",
-                f"  API:       {base}/api/v1/openapi.json",
-                "",
-            ]
-        )
-    )
+    click.echo(_demo_guide(f"http://{host}:{port}", kiosk, clerk, display))
     _serve(host, port)
+
+
+def _demo_guide(base: str, kiosk: str, clerk: str, display: str) -> str:
+    """What to open and what to type to try the demo center."""
+
+    def pair(token: str, page: str) -> str:
+        return f"{base}/pair?" + urlencode({"token": token, "next": page})
+
+    auth = "-H 'Authorization: Bearer {}'"
+    return "\n".join(
+        [
+            "",
+            "Đơn vị demo: UBND phường Hồng Hà (mã 'demo'), quầy 1-5.",
+            "Mở mỗi màn hình trong một cửa sổ riêng (ẩn danh), vì mỗi trình duyệt là một thiết bị:",
+            f"  Máy lấy số:     {pair(kiosk, '/kiosk/')}",
+            f"  Màn hình sảnh:  {pair(display, '/display/?speak=1')}",
+            f"  Màn hình quầy 1: {pair(display, '/display/counter/1')}",
+            "Gọi số ở quầy 1 (cán bộ):",
+            f"  curl -X POST {auth.format(clerk)} {base}/api/v1/sites/demo/counters/1/call-next",
+            f"  curl -X POST {auth.format(clerk)} {base}/api/v1/sites/demo/counters/1/recall",
+            f"Lấy số qua API: curl {auth.format(kiosk)} -H 'Content-Type: application/json' "
+            f'-d \'{{"service":"HT"}}\' {base}/api/v1/sites/demo/tickets',
+            f"Tài liệu API:   {base}/api/v1/openapi.json",
+            "",
+        ]
+    )
 
 
 @cli.group(help="Mã truy cập (bearer token) cho thiết bị và cán bộ.")

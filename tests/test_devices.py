@@ -71,3 +71,27 @@ def test_paired_pages_send_other_devices_to_pair(app, database, client, make_tok
     assert client.get("/probe").get_data(as_text=True) == "kiosk@s1"
     client.post("/unpair")
     assert client.get("/probe").status_code == 302
+
+
+def test_the_demo_guide_pairs_each_screen(database, client, make_token):
+    """`xephang demo` prints pairing links: each one pairs its device and opens its page."""
+    from urllib.parse import urlsplit
+
+    from server.cli import _demo_guide
+
+    _site(database)
+    kiosk, clerk, display = (
+        make_token("kiosk"),
+        make_token("clerk", counter=1),
+        make_token("display"),
+    )
+    guide = _demo_guide("http://127.0.0.1:8080", kiosk, clerk, display)
+    links = [word for word in guide.split() if "/pair?" in word]
+    landing = []
+    for link in links:
+        parts = urlsplit(link)
+        response = client.get(f"{parts.path}?{parts.query}")
+        assert response.status_code == 302
+        landing.append(response.headers["Location"])
+    assert landing == ["/kiosk/", "/display/?speak=1", "/display/counter/1"]
+    assert f"Bearer {clerk}" in guide and "/counters/1/call-next" in guide
