@@ -26,15 +26,13 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from pydantic import ValidationError
 
 from server import engine
 from server.api.auth import current_principal
-from server.api.problems import ApiProblem, from_queue_error, from_validation_error, problem
+from server.api.problems import ApiProblem, answer_with_problems
 from server.api.routes import parse
 from server.api.schemas import DB_INT_MAX, IssueTicketIn
 from server.devices import device_token, paired
-from server.engine.errors import QueueError
 from server.engine.rules import PRIORITY_REASONS
 from server.models import ApiToken
 from server.runtime import runtime
@@ -59,6 +57,8 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+
+answer_with_problems(bp)
 
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 FONT_MAX_AGE_S = 30 * 24 * 3600
@@ -91,24 +91,6 @@ def paper_mm(settings: PrintSettings | None) -> int:
 
 
 # --- errors of the issue endpoint, as the REST API gives them ---------------------------
-
-
-@bp.errorhandler(ApiProblem)
-def _api_problem(err: ApiProblem) -> Response:
-    response = problem(err.status, err.code, errors=err.errors)
-    if err.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
-    return response
-
-
-@bp.errorhandler(QueueError)
-def _queue_error(err: QueueError) -> Response:
-    return from_queue_error(err)
-
-
-@bp.errorhandler(ValidationError)
-def _validation_error(err: ValidationError) -> Response:
-    return from_validation_error(err)
 
 
 # --- the page ---------------------------------------------------------------------

@@ -10,8 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from server.api.auth import READERS, requires
 from server.api.openapi import OPERATIONS, Operation
-from server.api.problems import ApiProblem, from_queue_error, problem
-from server.engine.errors import QueueError
+from server.api.problems import ApiProblem, answer_with_problems
 from server.runtime import runtime
 
 from .errors import MESSAGES
@@ -21,6 +20,8 @@ from .render import render_png
 from .settings import public_url, ticket_footer
 
 preview_bp = Blueprint("ticket_preview", __name__, url_prefix="/api/v1")
+
+answer_with_problems(preview_bp)
 
 # Ticket ids are 32-bit integer columns: a larger id does not match (404).
 PATH = f"/tickets/<int(max={2**31 - 1}):ticket_id>/ticket.png"
@@ -34,19 +35,6 @@ OPERATIONS.append(
         operation_id="ticket_png",
     )
 )
-
-
-@preview_bp.errorhandler(ApiProblem)
-def _api_problem(err: ApiProblem) -> Response:
-    response = problem(err.status, err.code, errors=err.errors)
-    if err.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
-    return response
-
-
-@preview_bp.errorhandler(QueueError)
-def _queue_error(err: QueueError) -> Response:
-    return from_queue_error(err)
 
 
 @preview_bp.get(PATH)

@@ -19,10 +19,12 @@ from pydantic import BaseModel, ConfigDict
 
 from server.api.auth import requires
 from server.api.openapi import OPERATIONS, Operation
-from server.api.problems import ApiProblem, problem
+from server.api.problems import answer_with_problems
 from server.realtime.announcements import current_announcer
 
 bp = Blueprint("sounds", __name__)
+
+answer_with_problems(bp)
 
 STATUS_ROLES = ("admin", "manager")
 STATUS_PATH = "/sites/<site>/sounds/status"
@@ -60,14 +62,6 @@ OPERATIONS.append(
         operation_id="sound_status",
     )
 )
-
-
-@bp.errorhandler(ApiProblem)
-def _api_problem(err: ApiProblem) -> Response:
-    response = problem(err.status, err.code, errors=err.errors)
-    if err.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
-    return response
 
 
 @bp.get("/sounds/<path:relative>")

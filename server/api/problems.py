@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Blueprint, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -91,3 +91,17 @@ def from_validation_error(err: ValidationError) -> Response:
         for e in err.errors(include_url=False, include_input=False)
     ]
     return problem(422, "validation_error", errors=errors)
+
+
+def from_api_problem(err: ApiProblem) -> Response:
+    response = problem(err.status, err.code, errors=err.errors)
+    if err.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
+    return response
+
+
+def answer_with_problems(bp: Blueprint) -> None:
+    """Make a blueprint's refusals problem+json, as the REST API's are."""
+    bp.register_error_handler(ApiProblem, from_api_problem)
+    bp.register_error_handler(QueueError, from_queue_error)
+    bp.register_error_handler(ValidationError, from_validation_error)

@@ -7,24 +7,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, g, jsonify, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from .. import engine
-from ..engine.errors import QueueError, not_found
+from ..engine.errors import not_found
 from ..engine.views import site_by_code, site_state, ticket_with_wait
 from ..models import Ticket
 from ..runtime import runtime
 from . import bp
 from .auth import CALLERS, ISSUERS, READERS, forbid_other_counters_ticket, requires
 from .openapi import OPERATIONS, Operation, build_spec
-from .problems import (
-    ApiProblem,
-    from_http_error,
-    from_queue_error,
-    from_validation_error,
-    problem,
-)
+from .problems import ApiProblem, answer_with_problems, from_http_error
 from .schemas import (
     DB_INT_MAX,
     CallIn,
@@ -39,6 +33,8 @@ from .schemas import (
     TicketRefIn,
     TransferIn,
 )
+
+answer_with_problems(bp)
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=BaseModel)
@@ -97,24 +93,6 @@ def parse(model: type[M]) -> M:
 
 def actor() -> str:
     return str(g.principal.actor)
-
-
-@bp.errorhandler(QueueError)
-def _queue_error(err: QueueError) -> Response:
-    return from_queue_error(err)
-
-
-@bp.errorhandler(ValidationError)
-def _validation_error(err: ValidationError) -> Response:
-    return from_validation_error(err)
-
-
-@bp.errorhandler(ApiProblem)
-def _api_problem(err: ApiProblem) -> Response:
-    response = problem(err.status, err.code, errors=err.errors)
-    if err.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="xephang"'
-    return response
 
 
 @bp.errorhandler(HTTPException)
