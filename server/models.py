@@ -79,6 +79,9 @@ class Site(Base):
     # {"reading": "words"|"digits", "zero_hundred": "linh"|"lẻ", "thousand": "nghìn"|"ngàn",
     #  "repeat": 2}
     voice_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Rating buttons on the tablets: 3 to 5 levels (default 4).
+    rating_scale: Mapped[int] = mapped_column(Integer, default=4)
+    ticket_footer: Mapped[str | None] = mapped_column(String(500), default=None)
 
     services: Mapped[list[Service]] = relationship(
         back_populates="site", order_by="Service.sort_order"
@@ -133,6 +136,8 @@ class Counter(Base):
     )
     # For the "one priority after every N normal" policy.
     normal_since_priority: Mapped[int] = mapped_column(Integer, default=0)
+    # The clerk working at the counter now (one clerk per counter at a time).
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     site: Mapped[Site] = relationship(back_populates="counters", foreign_keys=[site_id])
     service_links: Mapped[list[CounterService]] = relationship(
@@ -198,6 +203,8 @@ class Ticket(Base):
     target_counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id"), default=None)
     recall_count: Mapped[int] = mapped_column(Integer, default=0)
     dossier_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The clerk who called and served it (ratings and per-clerk figures count on it).
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     tracking_token: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -262,3 +269,85 @@ class PrintJob(Base):
     last_error: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column()
     printed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class User(Base):
+    """A staff account: admin (all sites), manager (their sites) or clerk (their site)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    photo_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column()
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class UserSite(Base):
+    """The sites a manager or clerk works for."""
+
+    __tablename__ = "user_sites"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+
+
+class AuditEntry(Base):
+    """A staff or admin action: who, what, when, from where."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), default=None)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), default=None)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PairingCode(Base):
+    """A one-time code an admin makes; a device's page trades it for a device token."""
+
+    __tablename__ = "pairing_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    counter_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), default=None)
+
+
+class Rating(Base):
+    """The citizen's rating of one finished ticket: exactly one, tied to counter and clerk."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    dossier_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    score: Mapped[int] = mapped_column(Integer)
+    scale: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column()
