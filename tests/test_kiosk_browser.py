@@ -314,10 +314,13 @@ def test_big_targets_at_1080p_either_way(install, serve, page, width, height):
         box = page.locator(".reason").nth(index).bounding_box()
         assert box["height"] >= min_px and box["y"] + box["height"] <= height
     page.click("#priority-back")
-    button(page, "LD").click()
+    button(page, "HT").click()  # "A…": the widest letter
     shown_number(page)
     number = page.locator("#ticket-number")
     assert number.evaluate("n => n.scrollWidth <= n.clientWidth")
+    # on one line: a number broken in two ("A00" / "1") is misread
+    one_line = "n => n.getBoundingClientRect().height < 1.6 * parseFloat(getComputedStyle(n).fontSize)"
+    assert number.evaluate(one_line)
     box = page.locator("#ticket-done").bounding_box()
     assert box["height"] >= min_px and box["y"] + box["height"] <= height
 
