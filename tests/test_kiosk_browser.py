@@ -319,7 +319,9 @@ def test_big_targets_at_1080p_either_way(install, serve, page, width, height):
     number = page.locator("#ticket-number")
     assert number.evaluate("n => n.scrollWidth <= n.clientWidth")
     # on one line: a number broken in two ("A00" / "1") is misread
-    one_line = "n => n.getBoundingClientRect().height < 1.6 * parseFloat(getComputedStyle(n).fontSize)"
+    one_line = (
+        "n => n.getBoundingClientRect().height < 1.6 * parseFloat(getComputedStyle(n).fontSize)"
+    )
     assert number.evaluate(one_line)
     box = page.locator("#ticket-done").bounding_box()
     assert box["height"] >= min_px and box["y"] + box["height"] <= height
