@@ -17,7 +17,8 @@ from .problems import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-READERS = ("admin", "manager", "clerk", "kiosk", "display")
+READERS = ("admin", "manager", "clerk", "kiosk", "display", "tablet")
+RATERS = ("tablet",)
 ISSUERS = ("admin", "manager", "clerk", "kiosk")
 CALLERS = ("admin", "manager", "clerk")
 

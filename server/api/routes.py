@@ -16,7 +16,7 @@ from ..engine.views import site_by_code, site_state, ticket_with_wait
 from ..models import Ticket
 from ..runtime import runtime
 from . import bp
-from .auth import CALLERS, ISSUERS, READERS, forbid_other_counters_ticket, requires
+from .auth import CALLERS, ISSUERS, RATERS, READERS, forbid_other_counters_ticket, requires
 from .openapi import OPERATIONS, Operation, build_spec
 from .problems import ApiProblem, answer_with_problems, from_http_error
 from .schemas import (
@@ -26,6 +26,8 @@ from .schemas import (
     EmptyIn,
     FinishIn,
     IssueTicketIn,
+    RatingIn,
+    RatingOut,
     RequeueIn,
     ServicesOut,
     StateOut,
@@ -381,3 +383,30 @@ def pause(site: str, n: int) -> Response:
 def resume(site: str, n: int) -> Response:
     parse(EmptyIn)
     return jsonify({"counter": engine.resume(runtime().uow(), site, n, actor=actor())})
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/rating",
+    "Công dân đánh giá phiếu vừa giải quyết xong tại quầy (máy đánh giá của quầy)",
+    RATERS,
+    body=RatingIn,
+    response=RatingOut,
+    status=201,
+    problems=(404, 409),
+)
+def rate(site: str, n: int) -> tuple[Response, int]:
+    if g.principal.counter != n:  # a tablet rates at its own counter only
+        raise ApiProblem(403, "forbidden")
+    data = parse(RatingIn)
+    rating = engine.rate_ticket(
+        runtime().uow(),
+        site,
+        n,
+        data.ticket_id,
+        data.score,
+        reasons=data.reasons,
+        device_id=g.principal.token_id,
+        actor=actor(),
+    )
+    return jsonify(rating), 201

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..engine.ratings import REASONS
 from ..engine.rules import PRIORITY_REASONS
 
 PriorityReason = Literal[PRIORITY_REASONS]  # type: ignore[valid-type]
@@ -58,6 +59,32 @@ class RequeueIn(Body):
 
 class EmptyIn(Body):
     """Actions that take no parameters: an empty body, or ``{}``."""
+
+
+RatingReason = Literal[REASONS]  # type: ignore[valid-type]
+
+
+class RatingIn(Body):
+    """The citizen's rating of the ticket the counter has just finished (rating tablet)."""
+
+    ticket_id: int = Field(ge=1, le=DB_INT_MAX)
+    score: int = Field(
+        ge=1, le=5, description="1 = chưa hài lòng … thang của đơn vị = rất hài lòng"
+    )
+    reasons: list[RatingReason] = Field(
+        default_factory=list, max_length=len(REASONS), description="Lý do, khi chưa hài lòng"
+    )
+
+
+class RatingOut(BaseModel):
+    id: int
+    ticket_id: int
+    ticket_number: str
+    counter: int
+    score: int
+    scale: int
+    reasons: list[str]
+    created_at: str | None
 
 
 class TicketOut(BaseModel):

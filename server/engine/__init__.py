@@ -6,6 +6,7 @@ Views and Socket.IO handlers call these functions; each is one transaction.
 from .counters import pause, resume
 from .errors import QueueError
 from .events import Event
+from .ratings import rate_ticket
 from .tickets import (
     Issued,
     call_next,
@@ -34,6 +35,7 @@ __all__ = [
     "issue_ticket",
     "no_show",
     "pause",
+    "rate_ticket",
     "recall",
     "requeue",
     "resume",

@@ -305,6 +305,7 @@ def _after_claim(
     ticket = uow.session.get(Ticket, ticket_id, populate_existing=True)
     assert ticket is not None
     counter.current_ticket_id = ticket.id
+    ticket.clerk_id = counter.clerk_id
     if ticket.priority_reason is not None:
         counter.normal_since_priority = 0
     else:
