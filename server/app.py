@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
+from .accounts import init_accounts
 from .config import Config, default_database_url, instance_secret
 from .db import Database
 from .engine.events import Publisher, no_publisher
@@ -30,7 +31,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     # A paired kiosk or display keeps its pairing for a year.
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=365))
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
     db = Database(app.config["DATABASE_URL"])
     runtime = Runtime(db=db, publisher=_publisher(app))
@@ -42,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["xephang"] = runtime
 
     _register_blueprints(app)
+    init_accounts(app)
     init_i18n(app)
 
     @app.get("/healthz")
@@ -77,9 +78,11 @@ def _register_blueprints(app: Flask) -> None:
     from kiosk.pages import bp as kiosk_bp  # the touch kiosk page, under /kiosk
     from kiosk.routes import preview_bp  # the ticket PNG preview, under /api/v1
 
+    from .accounts import bp as accounts_bp
     from .api import bp as api_bp
     from .devices import bp as devices_bp
 
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(devices_bp)
@@ -90,3 +93,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(display_bp)
     app.register_blueprint(sounds_bp)
+
+    from .tablet import bp as rate_bp  # the rating tablet at a counter, under /rate
+
+    app.register_blueprint(rate_bp)

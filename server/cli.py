@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import inspect
@@ -11,6 +14,9 @@ from sqlalchemy import inspect
 from .config import Config
 from .engine.errors import QueueError
 from .messages import error_text
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
 
 NOT_INITIALIZED = "Cơ sở dữ liệu chưa được khởi tạo: chạy `xephang init` trước."
 # Counter numbers are 32-bit integer columns.
@@ -30,6 +36,7 @@ def cli() -> None:
 
 def _init(demo: bool) -> None:
     from . import migrate
+    from .accounts.cli import echo_first_admin
     from .demo import seed_demo
     from .runtime import runtime
 
@@ -37,6 +44,7 @@ def _init(demo: bool) -> None:
     rt = runtime(app)  # type: ignore[arg-type]
     migrate.upgrade(rt.db.engine)
     click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {rt.db.engine.url.render_as_string()}")
+    echo_first_admin(rt)
     if demo:
         with rt.db.writes() as session:
             created = seed_demo(session)
@@ -58,7 +66,7 @@ def _serve(host: str, port: int) -> None:
     rt = runtime(app)  # type: ignore[arg-type]
     if not inspect(rt.db.engine).has_table("tickets"):
         raise click.ClickException(NOT_INITIALIZED)
-    socketio = app.extensions["socketio"]  # type: ignore[attr-defined]
+    socketio = app.extensions["socketio"]
     subscribe_now(socketio)
     # The mode actually in use, not the one asked for: tests and operators check it.
     click.echo(f"xephang đang chạy tại http://{host}:{port}/ ({socketio.async_mode})")
@@ -127,10 +135,15 @@ def token() -> None:
 @token.command("create", help="In ra một mã truy cập mới.")
 @click.option("--site", "site_code", required=True)
 @click.option(
-    "--role", required=True, type=click.Choice(["admin", "manager", "clerk", "kiosk", "display"])
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "manager", "clerk", "kiosk", "display", "tablet"]),
 )
 @click.option(
-    "--counter", type=COUNTER_NUMBER, default=None, help="Chỉ cho cán bộ: gắn với quầy số N."
+    "--counter",
+    type=COUNTER_NUMBER,
+    default=None,
+    help="Cán bộ hoặc máy đánh giá (bắt buộc): gắn với quầy số N.",
 )
 @click.option("--label", default="")
 @click.option(
@@ -169,6 +182,110 @@ def token_create(
         sys.exit(2)
 
 
+def _tokens_db() -> Runtime:
+    from .runtime import runtime
+
+    rt = runtime(_app())  # type: ignore[arg-type]
+    if not inspect(rt.db.engine).has_table("pairing_codes"):
+        raise click.ClickException(NOT_INITIALIZED)
+    return rt
+
+
+def _when(moment: datetime | None, tz_name: str) -> str:
+    if moment is None:
+        return "-"
+    return moment.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")
+
+
+@token.command("list", help="Liệt kê các mã truy cập của một đơn vị (cả mã đã thu hồi).")
+@click.option("--site", "site_code", required=True)
+def token_list(site_code: str) -> None:
+    from .engine.views import site_by_code
+    from .pairing_codes import list_tokens
+
+    rt = _tokens_db()
+    try:
+        with rt.db.reads() as session:
+            tz_name = site_by_code(session, site_code).timezone
+            rows = list_tokens(session, site_code)
+    except QueueError as err:
+        click.echo(error_text(err.code, err.params), err=True)
+        sys.exit(2)
+    click.echo("id\tvai trò\tquầy\tnhãn\ttạo lúc\tthu hồi lúc")
+    for row in rows:
+        counter = "-" if row.counter is None else str(row.counter)
+        cells = [str(row.id), row.role, counter, row.label or "-"]
+        cells += [_when(row.created_at, tz_name), _when(row.revoked_at, tz_name)]
+        click.echo("\t".join(cells))
+
+
+@token.command("revoke", help="Thu hồi một mã truy cập: thiết bị dùng mã đó bị ngắt ngay.")
+@click.argument("token_id", type=click.IntRange(1, 2**63 - 1))
+def token_revoke(token_id: int) -> None:
+    from .pairing_codes import revoke_token
+
+    rt = _tokens_db()
+    try:
+        with rt.db.writes() as session:
+            revoke_token(session, token_id, rt.clock())
+    except QueueError as err:
+        click.echo(error_text(err.code, err.params), err=True)
+        sys.exit(2)
+    click.echo(f"Đã thu hồi mã truy cập số {token_id}.")
+
+
+@cli.group(help="Thiết bị: mã kết nối dùng một lần cho máy lấy số, màn hình, máy đánh giá.")
+def device() -> None:
+    pass
+
+
+@device.command("code", help="In ra một mã kết nối dùng một lần (hết hạn sau 24 giờ).")
+@click.option("--site", "site_code", required=True)
+@click.option("--role", required=True, type=click.Choice(["kiosk", "display", "tablet", "clerk"]))
+@click.option(
+    "--counter", type=COUNTER_NUMBER, default=None, help="Cán bộ hoặc máy đánh giá: quầy số N."
+)
+@click.option("--label", default="")
+@click.option(
+    "--printer", default=None, help="Chỉ cho kiosk: URL máy in, agent, browser hoặc none."
+)
+@click.option(
+    "--paper", type=click.Choice(["58", "80"]), default=None, help="Chỉ cho kiosk: khổ giấy."
+)
+def device_code(
+    site_code: str,
+    role: str,
+    counter: int | None,
+    label: str,
+    printer: str | None,
+    paper: str | None,
+) -> None:
+    from kiosk.device_settings import kiosk_settings
+    from kiosk.errors import PrintError
+
+    from .engine.views import site_by_code
+    from .pairing_codes import DEFAULT_TTL, create_pairing_code
+
+    try:
+        settings = kiosk_settings(role, printer, paper)
+    except PrintError as err:
+        click.echo(err.message, err=True)
+        sys.exit(2)
+    rt = _tokens_db()
+    now = rt.clock()
+    try:
+        with rt.db.writes() as session:
+            code = create_pairing_code(
+                session, site_code, role, counter=counter, label=label, settings=settings, now=now
+            )
+            tz_name = site_by_code(session, site_code).timezone
+    except QueueError as err:
+        click.echo(error_text(err.code, err.params), err=True)
+        sys.exit(2)
+    click.echo(code)
+    click.echo(f"Hết hạn lúc {_when(now + DEFAULT_TTL, tz_name)}; chỉ dùng được một lần.")
+
+
 __all__ = ["cli", "Config"]
 from sounds.cli import sounds as _sounds_group  # noqa: E402
 
@@ -183,3 +300,7 @@ from kiosk.jobs_cli import print_jobs as _print_jobs  # noqa: E402
 
 cli.add_command(_kiosk_agent)
 cli.add_command(_print_jobs)
+
+from .accounts.cli import user as _user_group  # noqa: E402
+
+cli.add_command(_user_group)

@@ -1,8 +1,9 @@
 """Pairing a kiosk or display screen with the server, once, by its access token.
 
-Whoever sets up the screen opens ``/pair?token=…`` (or types the token into the
-form there); the token is kept in the browser's signed session cookie, and the
-device's pages give it to their scripts for the API and Socket.IO.
+Whoever sets up the screen types the one-time pairing code an admin made into the
+form at ``/pair`` (or opens ``/pair?code=…``, or ``/pair?token=…`` with a token);
+the token is kept in the browser's signed session cookie, and the device's pages
+give it to their scripts for the API and Socket.IO.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from .engine.errors import QueueError
+from .messages import error_text
+from .pairing_codes import redeem_pairing_code
 from .runtime import runtime
 from .tokens import Principal, resolve_token
 
@@ -21,9 +25,9 @@ bp = Blueprint("devices", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "device_token"
-DEVICE_ROLES = ("kiosk", "display", "clerk", "manager", "admin")
+DEVICE_ROLES = ("kiosk", "display", "tablet", "clerk", "manager", "admin")
 # Where each role lands after pairing (endpoints of the packages' blueprints).
-HOME_ENDPOINTS = {"kiosk": "kiosk.home", "display": "display.lobby"}
+HOME_ENDPOINTS = {"kiosk": "kiosk.home", "display": "display.lobby", "tablet": "rate.home"}
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -74,9 +78,18 @@ def _home(principal: Principal) -> str:
 @bp.route("/pair", methods=["GET", "POST"])
 def pair() -> Response | str | tuple[str, int]:
     token = (request.values.get("token") or "").strip()
+    code = (request.values.get("code") or "").strip()
     next_path = _safe_next(request.values.get("next"))
-    if not token:
+    if not token and not code:
         return render_template("devices/pair.html", next=next_path, error=None)
+    if code and not token:
+        rt = runtime()
+        try:
+            with rt.db.writes() as db_session:
+                token = redeem_pairing_code(db_session, code, rt.clock())
+        except QueueError as err:
+            error = _(error_text(err.code, err.params))
+            return render_template("devices/pair.html", next=next_path, error=error), 400
     with runtime().db.reads() as db_session:
         principal = resolve_token(db_session, token)
     if principal is None or principal.role not in DEVICE_ROLES:

@@ -41,6 +41,16 @@ ERRORS: dict[str, str] = {
     "invalid_role": "Vai trò “{role}” không hợp lệ.",
     "counter_only_for_clerk": "Chỉ mã truy cập của cán bộ mới gắn với một quầy.",
     "socket_unauthorized": "Thiết bị chưa được cấp mã truy cập hợp lệ.",
+    "pairing_code_not_found": "Mã kết nối không đúng. Vui lòng kiểm tra lại mã.",
+    "pairing_code_used": "Mã kết nối này đã được sử dụng. Vui lòng xin mã mới.",
+    "pairing_code_expired": "Mã kết nối đã hết hạn. Vui lòng xin mã mới.",
+    "token_not_found": "Không tìm thấy mã truy cập số {token}.",
+    "counter_required_for_tablet": "Mã truy cập của máy đánh giá phải gắn với một quầy.",
+    "already_rated": "Phiếu này đã được đánh giá.",
+    "rating_not_allowed": "Chỉ đánh giá được phiếu vừa được giải quyết xong tại quầy này.",
+    "invalid_score": "Mức đánh giá phải từ 1 đến {scale}.",
+    "invalid_rating_reason": "Lý do đánh giá không hợp lệ.",
+    "reasons_need_low_score": "Chỉ chọn lý do khi chưa hài lòng.",
 }
 
 # One field of a request body that failed validation (pydantic error types).
@@ -65,6 +75,22 @@ PRIORITY_LABELS: dict[str, str] = {
     "pregnant": "Phụ nữ có thai",
     "young_child": "Người đi cùng trẻ em dưới 6 tuổi",
     "merit": "Người có công với cách mạng",
+}
+
+# Why a citizen was not satisfied (codes in server.engine.ratings.REASONS).
+RATING_REASONS: dict[str, str] = {
+    "waited_long": "Chờ lâu",
+    "unclear": "Hướng dẫn chưa rõ",
+    "attitude": "Thái độ chưa tốt",
+    "slow": "Giải quyết chậm",
+    "other": "Khác",
+}
+
+# The levels of each rating scale, best first: score = scale for the first label, 1 for the last.
+RATING_LEVELS: dict[int, tuple[str, ...]] = {
+    3: ("Hài lòng", "Bình thường", "Không hài lòng"),
+    4: ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng"),
+    5: ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"),
 }
 
 

@@ -15,7 +15,7 @@ from .engine.views import site_by_code
 from .models import ApiToken, Counter, Site
 from .timeutil import utcnow
 
-ROLES = ("admin", "manager", "clerk", "kiosk", "display")
+ROLES = ("admin", "manager", "clerk", "kiosk", "display", "tablet")
 STAFF = ("admin", "manager", "clerk")
 TOKEN_PREFIX = "xph_"
 
@@ -47,12 +47,17 @@ def create_token(
     label: str = "",
     settings: dict[str, Any] | None = None,
 ) -> str:
-    """Make a token; a clerk token made for counter N acts for that counter only."""
+    """Make a token; a clerk token made for counter N acts for that counter only.
+
+    A rating tablet stands at one counter, so its token must name that counter.
+    """
     if role not in ROLES:
         raise invalid("invalid_role", role=role)
     site = site_by_code(session, site_code)
+    if role == "tablet" and counter is None:
+        raise invalid("counter_required_for_tablet")
     if counter is not None:
-        if role != "clerk":
+        if role not in ("clerk", "tablet"):
             raise invalid("counter_only_for_clerk")
         exists = session.execute(
             select(Counter.id).where(Counter.site_id == site.id, Counter.number == counter)
