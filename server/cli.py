@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -127,6 +128,32 @@ def _demo_guide(base: str, kiosk: str, clerk: str, display: str) -> str:
     )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def device_options(command: F) -> F:
+    """The options every way of making a device takes: a label, and a kiosk's printer."""
+    command = click.option(
+        "--paper", type=click.Choice(["58", "80"]), default=None, help="Chỉ cho kiosk: khổ giấy."
+    )(command)
+    command = click.option(
+        "--printer", default=None, help="Chỉ cho kiosk: URL máy in, agent, browser hoặc none."
+    )(command)
+    return click.option("--label", default="")(command)
+
+
+def _device_settings(role: str, printer: str | None, paper: str | None) -> dict[str, Any]:
+    """A kiosk's printer settings, checked; a bad value ends the command (exit 2)."""
+    from kiosk.device_settings import kiosk_settings
+    from kiosk.errors import PrintError
+
+    try:
+        return kiosk_settings(role, printer, paper)
+    except PrintError as err:
+        click.echo(err.message, err=True)
+        sys.exit(2)
+
+
 @cli.group(help="Mã truy cập (bearer token) cho thiết bị và cán bộ.")
 def token() -> None:
     pass
@@ -145,13 +172,7 @@ def token() -> None:
     default=None,
     help="Cán bộ hoặc máy đánh giá (bắt buộc): gắn với quầy số N.",
 )
-@click.option("--label", default="")
-@click.option(
-    "--printer", default=None, help="Chỉ cho kiosk: URL máy in, agent, browser hoặc none."
-)
-@click.option(
-    "--paper", type=click.Choice(["58", "80"]), default=None, help="Chỉ cho kiosk: khổ giấy."
-)
+@device_options
 def token_create(
     site_code: str,
     role: str,
@@ -160,17 +181,10 @@ def token_create(
     printer: str | None,
     paper: str | None,
 ) -> None:
-    from kiosk.device_settings import kiosk_settings
-    from kiosk.errors import PrintError
-
     from .runtime import runtime
     from .tokens import create_token
 
-    try:
-        settings = kiosk_settings(role, printer, paper)
-    except PrintError as err:
-        click.echo(err.message, err=True)
-        sys.exit(2)
+    settings = _device_settings(role, printer, paper)
     rt = runtime(_app())  # type: ignore[arg-type]
     if not inspect(rt.db.engine).has_table("api_tokens"):
         raise click.ClickException(NOT_INITIALIZED)
@@ -245,13 +259,7 @@ def device() -> None:
 @click.option(
     "--counter", type=COUNTER_NUMBER, default=None, help="Cán bộ hoặc máy đánh giá: quầy số N."
 )
-@click.option("--label", default="")
-@click.option(
-    "--printer", default=None, help="Chỉ cho kiosk: URL máy in, agent, browser hoặc none."
-)
-@click.option(
-    "--paper", type=click.Choice(["58", "80"]), default=None, help="Chỉ cho kiosk: khổ giấy."
-)
+@device_options
 def device_code(
     site_code: str,
     role: str,
@@ -260,17 +268,10 @@ def device_code(
     printer: str | None,
     paper: str | None,
 ) -> None:
-    from kiosk.device_settings import kiosk_settings
-    from kiosk.errors import PrintError
-
     from .engine.views import site_by_code
     from .pairing_codes import DEFAULT_TTL, create_pairing_code
 
-    try:
-        settings = kiosk_settings(role, printer, paper)
-    except PrintError as err:
-        click.echo(err.message, err=True)
-        sys.exit(2)
+    settings = _device_settings(role, printer, paper)
     rt = _tokens_db()
     now = rt.clock()
     try:
