@@ -18,7 +18,7 @@ from server.engine.events import Event
 from server.models import Base
 
 from .browser import chromium, page  # noqa: F401  (fixtures for browser tests)
-from .factories import FakeClock
+from .factories import FakeClock, app_on
 from .live import fresh_pg_url, serve  # noqa: F401  (fixtures for real-process tests)
 from .services import PG_ADMIN_URL, require_postgres
 
@@ -110,20 +110,8 @@ def uow(database: Database, clock: FakeClock, published: EventRecorder) -> Calla
 @pytest.fixture
 def app(db_url: str, clock: FakeClock) -> Iterator[Any]:
     """The Flask app on the test database, with the fake clock; exceptions propagate."""
-    from server.app import create_app
-    from server.runtime import runtime
-
-    app = create_app(
-        {
-            "DATABASE_URL": db_url,
-            "CLOCK": clock,
-            "ASYNC_MODE": "threading",
-            "SECRET_KEY": "test-secret",
-            "TESTING": True,
-        }
-    )
-    yield app
-    runtime(app).db.dispose()
+    with app_on(db_url, clock) as app:
+        yield app
 
 
 @pytest.fixture

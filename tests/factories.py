@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -157,3 +158,37 @@ def refusal(call: Any, *args: Any, **kwargs: Any) -> Any:
     with pytest.raises(QueueError) as info:
         call(*args, **kwargs)
     return info.value
+
+
+@contextmanager
+def app_on(db_url: str, clock: FakeClock, *, sites: tuple[str, ...] = (), **config: Any) -> Any:
+    """The Flask app on a test database with the fake clock, after building ``sites``.
+
+    Threading mode and no Redis: the Flask-SocketIO test client cannot work
+    through a message queue, whatever the environment says.
+    """
+    from server.app import create_app
+    from server.db import Database
+    from server.runtime import runtime
+
+    if sites:
+        db = Database(db_url)
+        with db.writes() as session:
+            for code in sites:
+                build_site(session, code)
+        db.dispose()
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "CLOCK": clock,
+            "ASYNC_MODE": "threading",
+            "REDIS_URL": None,
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            **config,
+        }
+    )
+    try:
+        yield app
+    finally:
+        runtime(app).db.dispose()

@@ -29,7 +29,7 @@ from sounds.clips import clip_id, clip_key
 from sounds.status import SoundStatus
 
 from .api_fixtures import PREFIX, Api, assert_problem
-from .factories import FakeClock, build_site
+from .factories import FakeClock, app_on, build_site
 from .sounds_support import fill, require_program
 
 Payload = dict[str, Any]
@@ -50,24 +50,8 @@ def pack(sounds_dir: Path) -> SoundCache:
 
 @pytest.fixture
 def app(db_url: str, clock: FakeClock, sounds_dir: Path) -> Iterator[Flask]:
-    db = Database(db_url)
-    with db.writes() as session:
-        build_site(session, "s1")
-        build_site(session, "s2")
-    db.dispose()
-    app = create_app(
-        {
-            "DATABASE_URL": db_url,
-            "CLOCK": clock,
-            "ASYNC_MODE": "threading",
-            "REDIS_URL": None,
-            "SECRET_KEY": "test-secret",
-            "TESTING": True,
-            "SOUNDS_DIR": str(sounds_dir),
-        }
-    )
-    yield app
-    runtime(app).db.dispose()
+    with app_on(db_url, clock, sites=("s1", "s2"), SOUNDS_DIR=str(sounds_dir)) as app:
+        yield app
 
 
 def token(app: Flask, role: str, site: str = "s1", counter: int | None = None) -> str:

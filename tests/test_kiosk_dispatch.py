@@ -21,14 +21,13 @@ from sqlalchemy import select
 from kiosk.dispatch import PrintResult, print_issued_ticket
 from kiosk.slip_data import slip_from_data
 from server import engine
-from server.app import create_app
 from server.cli import cli
 from server.db import Database
 from server.models import ApiToken, PrintJob, Ticket
 from server.runtime import runtime
 from server.tokens import Principal, create_token, resolve_token
 
-from .factories import FakeClock, build_site, snapshot
+from .factories import FakeClock, app_on, snapshot
 from .print_support import NetworkPrinter, closed_port
 from .ticket_fixtures import read_qr
 
@@ -41,24 +40,8 @@ Received = list[tuple[str, dict[str, Any]]]
 
 @pytest.fixture
 def app(db_url: str, clock: FakeClock) -> Iterator[Flask]:
-    db = Database(db_url)
-    with db.writes() as session:
-        build_site(session, "s1")
-        build_site(session, "s2")
-    db.dispose()
-    app = create_app(
-        {
-            "DATABASE_URL": db_url,
-            "CLOCK": clock,
-            "ASYNC_MODE": "threading",
-            "REDIS_URL": None,  # the test client cannot work through a message queue
-            "SECRET_KEY": "test-secret",
-            "PUBLIC_URL": PUBLIC,
-            "TESTING": True,
-        }
-    )
-    yield app
-    runtime(app).db.dispose()
+    with app_on(db_url, clock, sites=("s1", "s2"), PUBLIC_URL=PUBLIC) as app:
+        yield app
 
 
 class Kiosk:

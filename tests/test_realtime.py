@@ -15,15 +15,13 @@ from flask import Flask
 from flask_socketio import SocketIOTestClient
 
 from server import engine
-from server.app import create_app
-from server.db import Database
 from server.engine.errors import QueueError
 from server.models import ApiToken
 from server.runtime import runtime
 from server.timeutil import utcnow
 from server.tokens import create_token
 
-from .factories import FakeClock, build_site
+from .factories import FakeClock, app_on
 
 Payload = dict[str, Any]
 Received = list[tuple[str, Payload]]
@@ -37,24 +35,8 @@ EVENT_NAMES = {"ticket.issued", "ticket.called", "ticket.updated", "counter.upda
 @pytest.fixture
 def app(db_url: str, clock: FakeClock) -> Iterator[Flask]:
     """An app over two sites, s1 and s2 (services A and B, counters 1 and 2)."""
-    db = Database(db_url)
-    with db.writes() as session:
-        build_site(session, "s1")
-        build_site(session, "s2")
-    db.dispose()
-    app = create_app(
-        {
-            "DATABASE_URL": db_url,
-            "CLOCK": clock,
-            "ASYNC_MODE": "threading",
-            # The test client cannot work through a message queue, whatever the environment says.
-            "REDIS_URL": None,
-            "SECRET_KEY": "test-secret",
-            "TESTING": True,
-        }
-    )
-    yield app
-    runtime(app).db.dispose()
+    with app_on(db_url, clock, sites=("s1", "s2")) as app:
+        yield app
 
 
 def make_token(app: Flask, site: str, role: str, counter: int | None = None) -> str:
