@@ -52,3 +52,24 @@ def ticket_slip(
     """The slip to print for a stored ticket, its wait counted as of ``now``."""
     ticket, site = ticket_views(session, ticket_id, now, site_id=site_id)
     return slip_from_views(ticket, site, base_url=base_url, footer=footer)
+
+
+def requested_slip(ticket_id: int, site_id: int) -> TicketSlip:
+    """The slip of a ticket of this site, for a web request: the configured public address
+    (or the one the request reached) in its QR code, the configured footer."""
+    from flask import current_app, request
+
+    from server.runtime import runtime
+
+    from .settings import public_url, ticket_footer
+
+    rt = runtime()
+    with rt.db.reads() as session:
+        return ticket_slip(
+            session,
+            ticket_id,
+            rt.clock(),
+            base_url=public_url(current_app.config) or request.url_root,
+            footer=ticket_footer(current_app.config),
+            site_id=site_id,
+        )

@@ -43,9 +43,8 @@ from .browser_ticket import browser_ticket
 from .device_settings import DEFAULT_PAPER, PrintSettings, print_settings
 from .errors import PrintError
 from .layout import paper_for
-from .lookup import ticket_slip
+from .lookup import requested_slip
 from .page_text import REFUSALS, all_texts, page_texts, priority_choices
-from .settings import public_url, ticket_footer
 
 log = logging.getLogger(__name__)
 
@@ -147,16 +146,7 @@ def slip(principal: Principal, ticket_id: int) -> Response:
         paper = paper_for(request.args.get("paper") or paper_mm(kiosk_print_settings(principal)))
     except ValueError:
         abort(400)
-    rt = runtime()
-    with rt.db.reads() as session:
-        ticket = ticket_slip(
-            session,
-            ticket_id,
-            rt.clock(),
-            base_url=public_url(current_app.config) or request.url_root,
-            footer=ticket_footer(current_app.config),
-            site_id=principal.site_id,
-        )
+    ticket = requested_slip(ticket_id, principal.site_id)
     html = render_template(
         "kiosk/slip.html",
         ticket=browser_ticket(ticket, paper),

@@ -6,18 +6,16 @@ Same bearer tokens as the API (reader roles, own site only) and the same
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from server.api.auth import READERS, requires
 from server.api.openapi import OPERATIONS, Operation
 from server.api.problems import ApiProblem, answer_with_problems
-from server.runtime import runtime
 
 from .errors import MESSAGES
 from .layout import paper_for
-from .lookup import ticket_slip
+from .lookup import requested_slip
 from .render import render_png
-from .settings import public_url, ticket_footer
 
 preview_bp = Blueprint("ticket_preview", __name__, url_prefix="/api/v1")
 
@@ -47,16 +45,7 @@ def ticket_png(ticket_id: int) -> Response:
         message = MESSAGES["invalid_paper"]
         errors = [{"field": "paper", "type": "enum", "message": message}]
         raise ApiProblem(422, "validation_error", errors=errors) from None
-    rt = runtime()
-    with rt.db.reads() as session:
-        slip = ticket_slip(
-            session,
-            ticket_id,
-            rt.clock(),
-            base_url=public_url(current_app.config) or request.url_root,
-            footer=ticket_footer(current_app.config),
-            site_id=g.principal.site_id,
-        )
+    slip = requested_slip(ticket_id, g.principal.site_id)
     response = Response(render_png(slip, paper), mimetype="image/png")
     # The image carries the ticket's tracking link: not for shared caches.
     response.headers["Cache-Control"] = "private, no-store"

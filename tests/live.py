@@ -10,9 +10,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ import redis
 import requests
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from .services import PG_ADMIN_URL, require_postgres
 
@@ -202,3 +205,16 @@ def serve(install: Install) -> Iterator[Callable[[str], Server]]:
     finally:
         for server in servers:
             server.stop()
+
+
+@contextmanager
+def served_in_thread(app: Any) -> Iterator[str]:
+    """The app behind werkzeug's threaded server on a free port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()

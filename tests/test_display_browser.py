@@ -17,7 +17,6 @@ nothing here asserts speed. The audio is checked through ``window.xephangAudioLo
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +24,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from werkzeug.serving import make_server
 
 from sounds import SoundCache
 from sounds.announce import DEFAULT_TEMPLATE, vocabulary
@@ -33,7 +31,7 @@ from sounds.announce import DEFAULT_TEMPLATE, vocabulary
 from . import live
 from .browser import CHROMIUM, CHROMIUM_ARGS
 from .factories import build_site
-from .live import EVENT_WAIT_S, Install, Server, wait_until
+from .live import EVENT_WAIT_S, Install, Server, served_in_thread, wait_until
 from .sounds_support import fill
 
 pytestmark = pytest.mark.slow
@@ -380,15 +378,11 @@ def module_page(tmp_path: Path, page: Any) -> Iterator[Any]:
         build_site(session)
     db.dispose()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        page.goto(f"http://127.0.0.1:{server.server_port}/pair")
-        yield page
+        with served_in_thread(app) as url:
+            page.goto(f"{url}/pair")
+            yield page
     finally:
-        server.shutdown()
-        thread.join()
         runtime(app).db.dispose()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +20,13 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import create_engine, func, select, text, update
-from werkzeug.serving import make_server
 
 from kiosk import dispatch
 from server.models import Service, Ticket
 
 from . import live
 from .factories import ServiceSpec, build_site
-from .live import Install, Server
+from .live import Install, Server, served_in_thread
 
 pytestmark = pytest.mark.slow
 
@@ -341,14 +339,8 @@ def local(app, database) -> Iterator[str]:
             services=[ServiceSpec("A", name="Hộ tịch", prefix="A"), ServiceSpec("B", prefix="B")],
         )
     app.config["KIOSK_TIMEOUTS"] = SHORT
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with served_in_thread(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -9,7 +9,6 @@ kiosk, then called). The script never runs and the literal text is what people s
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -17,14 +16,13 @@ from urllib.parse import quote
 import pytest
 import requests
 from flask_socketio import SocketIOTestClient
-from werkzeug.serving import make_server
 
 from server.db import Database
 from server.models import Counter, Service, Site
 from server.tokens import create_token
 
 from .factories import build_site
-from .live import EVENT_WAIT_S
+from .live import EVENT_WAIT_S, served_in_thread
 
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
 ESCAPED = (
@@ -125,14 +123,8 @@ def test_events_carry_the_literal_text(app: Any, database: Database) -> None:
 
 @pytest.fixture
 def local(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with served_in_thread(app) as url:
+        yield url
 
 
 def not_run(page: Any) -> None:

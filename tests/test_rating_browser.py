@@ -10,20 +10,18 @@ reasons first. Names are written as text (a clerk's name with markup stays text)
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 from server.models import Counter, Rating, User
 
 from .api_fixtures import bearer
 from .factories import HCM_MORNING, build_site
-from .live import EVENT_WAIT_S, wait_until
+from .live import EVENT_WAIT_S, served_in_thread, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,14 +32,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 @pytest.fixture
 def base_url(app: Any) -> Iterator[str]:
     """The app served by werkzeug in a thread (Socket.IO in threading mode)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with served_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture
