@@ -97,3 +97,9 @@ def _register_blueprints(app: Flask) -> None:
     from .tablet import bp as rate_bp  # the rating tablet at a counter, under /rate
 
     app.register_blueprint(rate_bp)
+
+    from .admin import bp as admin_bp  # sites, services, counters, staff, devices: /admin
+    from .workstation import bp as counter_bp  # the clerk's page, under /counter
+
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(counter_bp)

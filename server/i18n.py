@@ -2,9 +2,10 @@
 
 The text in the code and templates is the Vietnamese itself (the message ids
 are Vietnamese); ``translations/en/LC_MESSAGES/messages.po`` of each package
-(server, kiosk, display) gives the English.  The catalogs are compiled into the instance folder
-when the app starts (only those whose .po changed), so no binary .mo file is
-kept in the repository; Flask-Babel merges the compiled directories.
+(server, its admin and clerk pages, kiosk, display) gives the English.  The
+catalogs are compiled into the instance folder when the app starts (only those
+whose .po changed), so no binary .mo file is kept in the repository;
+Flask-Babel merges the compiled directories.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from flask_babel import Babel, get_locale
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
-PACKAGES = ("server", "kiosk", "display")
+PACKAGES = ("server", "server/workstation", "server/admin", "kiosk", "display")
 
 
 def _catalog_sources() -> list[tuple[str, Path]]:
     root = Path(__file__).resolve().parent.parent
-    return [(pkg, root / pkg / "translations") for pkg in PACKAGES]
+    return [(pkg.replace("/", "-"), root / pkg / "translations") for pkg in PACKAGES]
 
 
 def compile_catalogs(out_root: Path) -> list[str]:

@@ -27,11 +27,15 @@ class Principal:
     site_code: str
     role: str
     counter: int | None
+    # Set when a logged-in staff member acts from a page (token_id is then 0).
+    user_id: int | None = None
 
     @property
     def actor(self) -> str:
-        """How the event log names who acted."""
+        """How the event log names who acted: a device token or a staff account."""
         suffix = f":{self.counter}" if self.counter is not None else ""
+        if self.user_id is not None:
+            return f"{self.role}{suffix}@user#{self.user_id}"
         return f"{self.role}{suffix}#{self.token_id}"
 
 

@@ -188,7 +188,7 @@ def test_token_create_for_each_role(run: Any, database: Database, role: str) -> 
         (["--site", "nowhere", "--role", "admin"], "Không tìm thấy đơn vị “nowhere”."),
         (
             ["--site", "demo", "--role", "kiosk", "--counter", "1"],
-            "Chỉ mã truy cập của cán bộ mới gắn với một quầy.",
+            "Chỉ mã truy cập của cán bộ hoặc máy đánh giá mới gắn với một quầy.",
         ),
         (["--site", "demo", "--role", "clerk", "--counter", "9"], "Không tìm thấy quầy số 9."),
         (["--site", "demo", "--role", "clerk", "--counter", "0"], "--counter"),

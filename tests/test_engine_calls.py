@@ -492,6 +492,7 @@ def test_transfer_to_the_front_of_another_service(database, uow, clock, publishe
         "status": "open",
         "active": True,
         "current": None,
+        "clerk": None,
     }
     order = [engine.call_next(uow(), "s1", 3)["number"] for _ in range(3)]
     assert order == ["A001", "B001", "B002"]

@@ -311,7 +311,10 @@ def test_device_code_prints_a_code_that_pairs_a_kiosk_with_its_printer(run: Any)
     ("args", "message"),
     [
         (["--role", "display", "--printer", "none"], "kiosk"),
-        (["--role", "kiosk", "--counter", "1"], "Chỉ mã truy cập của cán bộ mới gắn với một quầy."),
+        (
+            ["--role", "kiosk", "--counter", "1"],
+            "Chỉ mã truy cập của cán bộ hoặc máy đánh giá mới gắn với một quầy.",
+        ),
         (["--role", "clerk", "--counter", "9"], "Không tìm thấy quầy số 9."),
         (["--role", "admin"], "--role"),
     ],

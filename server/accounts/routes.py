@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from .. import audit
+from .. import audit, engine
 from ..runtime import runtime
 from . import bp
 from .security import current_staff, staff_of
@@ -54,6 +54,8 @@ def login() -> Any:
 def logout() -> Any:
     staff = current_staff()
     if staff is not None:
+        # Leaving the building: the counter is free for the next clerk, the tablet says so.
+        engine.sign_out(runtime().uow(), staff.id, actor=f"{staff.role}@user#{staff.id}")
         with runtime().db.writes() as session, session.begin():
             audit.record(
                 session,

@@ -24,6 +24,8 @@ class Operation:
     problems: tuple[int, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     operation_id: str = ""
+    # Only for a staff member logged in on a page (session cookie + X-CSRFToken), not tokens.
+    staff_page: bool = False
 
 
 OPERATIONS: list[Operation] = []
@@ -102,10 +104,12 @@ def build_spec(prefix: str) -> dict[str, Any]:
             }
         entry: dict[str, Any] = {
             "summary": op.summary,
-            "description": "Roles: " + ", ".join(op.roles),
+            "description": "Roles: "
+            + ", ".join(op.roles)
+            + ("; chỉ từ trang cán bộ đã đăng nhập" if op.staff_page else ""),
             "parameters": _parameters(op),
             "responses": responses,
-            "security": [{"bearer": []}],
+            "security": [{"session": []}] if op.staff_page else [{"bearer": []}, {"session": []}],
         }
         if op.body is not None:
             entry["requestBody"] = {
@@ -138,6 +142,10 @@ def build_spec(prefix: str) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schemas.get("$defs", {}),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                # A logged-in staff page; its writes also send the X-CSRFToken header.
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
         },
     }

@@ -22,6 +22,7 @@ from .problems import ApiProblem, answer_with_problems, from_http_error
 from .schemas import (
     DB_INT_MAX,
     CallIn,
+    CounterQueueOut,
     CounterStateOut,
     EmptyIn,
     FinishIn,
@@ -30,6 +31,7 @@ from .schemas import (
     RatingOut,
     RequeueIn,
     ServicesOut,
+    SignInIn,
     StateOut,
     TicketOut,
     TicketRefIn,
@@ -53,6 +55,8 @@ def endpoint(
     status: int = 200,
     problems: tuple[int, ...] = (),
     headers: dict[str, str] | None = None,
+    any_counter: bool = False,
+    staff_page: bool = False,
 ) -> Callable[[F], F]:
     """Declare a view once: its route, who may call it, and its OpenAPI entry."""
 
@@ -69,9 +73,10 @@ def endpoint(
                 problems,
                 headers or {},
                 operation_id=view.__name__,
+                staff_page=staff_page,
             )
         )
-        guarded = requires(*roles)(view)
+        guarded = requires(*roles, any_counter=any_counter, staff_page=staff_page)(view)
         bp.add_url_rule(path, view.__name__, guarded, methods=[method])
         return view
 
@@ -383,6 +388,56 @@ def pause(site: str, n: int) -> Response:
 def resume(site: str, n: int) -> Response:
     parse(EmptyIn)
     return jsonify({"counter": engine.resume(runtime().uow(), site, n, actor=actor())})
+
+
+@endpoint(
+    "GET",
+    COUNTER + "/queue",
+    "Hàng chờ của quầy theo thứ tự sẽ gọi, và các phiếu vắng mặt hôm nay",
+    CALLERS,
+    response=CounterQueueOut,
+    problems=(404,),
+)
+def counter_queue(site: str, n: int) -> Response:
+    rt = runtime()
+    with rt.db.reads() as session:
+        return jsonify(engine.counter_queue(session, site, n, rt.clock()))
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/sign-in",
+    "Cán bộ (đăng nhập trên trang quầy) nhận làm việc tại quầy; mỗi quầy một cán bộ",
+    CALLERS,
+    body=SignInIn,
+    response=CounterStateOut,
+    problems=(404, 409),
+    any_counter=True,
+    staff_page=True,  # a keypad's token acts for whoever signed in at its counter
+)
+def sign_in(site: str, n: int) -> Response:
+    data = parse(SignInIn)
+    principal = g.principal
+    if data.take_over and principal.role == "clerk":
+        raise ApiProblem(403, "take_over_not_allowed")
+    counter = engine.sign_in(
+        runtime().uow(), site, n, int(principal.user_id), take_over=data.take_over, actor=actor()
+    )
+    return jsonify({"counter": counter})
+
+
+@endpoint(
+    "POST",
+    COUNTER + "/sign-out",
+    "Rời quầy (cán bộ rời quầy của mình; quản lý giải phóng quầy)",
+    CALLERS,
+    body=EmptyIn,
+    response=CounterStateOut,
+    problems=(404,),
+)
+def sign_out(site: str, n: int) -> Response:
+    parse(EmptyIn)
+    return jsonify({"counter": engine.release(runtime().uow(), site, n, actor=actor())})
 
 
 @endpoint(

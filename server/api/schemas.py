@@ -126,12 +126,33 @@ class ServicesOut(BaseModel):
     services: list[ServiceOut]
 
 
+class SignInIn(Body):
+    take_over: bool = Field(
+        default=False, description="Quản lý nhận thay quầy đang do cán bộ khác giữ"
+    )
+
+
+class ClerkOut(BaseModel):
+    id: int
+    name: str
+    photo_url: str | None
+
+
 class CounterOut(BaseModel):
     number: int
     name: str
     status: Literal["open", "paused"]
     active: bool
     current: dict[str, object] | None
+    clerk: ClerkOut | None = Field(description="Cán bộ đang làm việc tại quầy")
+
+
+class CounterQueueOut(BaseModel):
+    counter: CounterOut
+    services: list[str] = Field(description="Mã các lĩnh vực quầy phục vụ")
+    waiting: list[dict[str, object]] = Field(description="Phiếu đang chờ, theo thứ tự quầy sẽ gọi")
+    waiting_total: int
+    no_show: list[dict[str, object]] = Field(description="Phiếu vắng mặt hôm nay, mới nhất trước")
 
 
 class CounterStateOut(BaseModel):

@@ -3,7 +3,8 @@
 Views and Socket.IO handlers call these functions; each is one transaction.
 """
 
-from .counters import pause, resume
+from .counter_queue import counter_queue
+from .counters import pause, release, resume, sign_in, sign_out
 from .errors import QueueError
 from .events import Event
 from .ratings import rate_ticket
@@ -31,15 +32,19 @@ __all__ = [
     "call_next",
     "call_ticket",
     "cancel",
+    "counter_queue",
     "finish",
     "issue_ticket",
     "no_show",
     "pause",
     "rate_ticket",
     "recall",
+    "release",
     "requeue",
     "resume",
     "services_overview",
+    "sign_in",
+    "sign_out",
     "site_state",
     "start",
     "ticket_with_wait",

@@ -10,6 +10,8 @@ TICKET_ISSUED = "ticket.issued"
 TICKET_CALLED = "ticket.called"
 TICKET_UPDATED = "ticket.updated"
 COUNTER_UPDATED = "counter.updated"
+# Settings, services or counters changed: clients read the snapshot again.
+SITE_UPDATED = "site.updated"
 
 
 @dataclass

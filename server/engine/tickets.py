@@ -450,6 +450,8 @@ def finish(
         ticket.status = DONE
         ticket.finished_at = uow.clock()
         ticket.dossier_code = dossier_code
+        if counter.clerk_id is not None:  # whoever is signed in now finished the service
+            ticket.clerk_id = counter.clerk_id
         _release_counter(uow, ticket)
         _log(uow, ticket, "finished", before, actor, counter, dossier_code=dossier_code)
         result = _ticket_event(uow, site, TICKET_UPDATED, ticket, action="finished")

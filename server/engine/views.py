@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Counter, DailySequence, Service, Site, Ticket
+from ..models import Counter, DailySequence, Service, Site, Ticket, User
 from ..timeutil import business_day
 from . import estimates, hours, numbering
 from .errors import not_found
@@ -66,8 +66,27 @@ def ticket_with_wait(
     return data
 
 
+def safe_photo_url(url: str | None) -> str | None:
+    """Only a web address or a path on this server is ever put in a page's image."""
+    if url and (url.startswith(("https://", "http://")) or url.startswith("/")):
+        return url
+    return None
+
+
+def clerk_dict(session: Session, clerk_id: int | None) -> dict[str, Any] | None:
+    """The clerk signed in at a counter, as the tablet and the displays show them."""
+    clerk = session.get(User, clerk_id) if clerk_id is not None else None
+    if clerk is None:
+        return None
+    return {
+        "id": clerk.id,
+        "name": clerk.full_name or clerk.username,
+        "photo_url": safe_photo_url(clerk.photo_url),
+    }
+
+
 def counter_dict(session: Session, counter: Counter) -> dict[str, Any]:
-    """A counter with the ticket it is calling or serving now."""
+    """A counter with the ticket it is calling or serving now and the clerk signed in."""
     current = session.get(Ticket, counter.current_ticket_id) if counter.current_ticket_id else None
     return {
         "number": counter.number,
@@ -75,6 +94,7 @@ def counter_dict(session: Session, counter: Counter) -> dict[str, Any]:
         "status": counter.status,
         "active": counter.active,
         "current": ticket_dict(current) if current else None,
+        "clerk": clerk_dict(session, counter.clerk_id),
     }
 
 

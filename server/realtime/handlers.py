@@ -6,30 +6,48 @@ from typing import Any
 
 from flask import current_app
 from flask_socketio import ConnectionRefusedError, SocketIO, disconnect, emit, join_room
+from sqlalchemy import select
 
+from ..accounts.security import current_staff
 from ..engine.errors import QueueError
 from ..engine.views import site_state
 from ..messages import error_text
-from ..models import ApiToken
+from ..models import ApiToken, Site, User
 from ..runtime import runtime
-from ..tokens import resolve_token
+from ..tokens import Principal, resolve_token
 from .publisher import site_room
 
 
 def _principal(auth: Any) -> Any:
+    """A device by its token, or a staff page by its login session (on a site they work for)."""
     token = auth.get("token") if isinstance(auth, dict) else None
-    if not isinstance(token, str):
+    if isinstance(token, str):
+        with runtime().db.reads() as session:
+            return resolve_token(session, token)
+    staff = current_staff()
+    if staff is None:
         return None
-    rt = runtime()
-    with rt.db.reads() as session:
-        return resolve_token(session, token)
-
-
-def _revoked(token_id: Any) -> bool:
-    """Whether the token a client connected with is gone (revoked) by now."""
-    if not isinstance(token_id, int):
-        return True
+    wanted = auth.get("site") if isinstance(auth, dict) else None
     with runtime().db.reads() as session:
+        if isinstance(wanted, str):
+            site = session.execute(select(Site).where(Site.code == wanted)).scalar_one_or_none()
+        elif len(staff.site_ids) == 1:
+            site = session.get(Site, staff.site_ids[0])
+        else:
+            site = None
+        if site is None or not staff.works_for(site.id):
+            return None
+        return Principal(0, site.id, site.code, staff.role, None, user_id=staff.id)
+
+
+def _revoked(token_id: Any, user_id: Any) -> bool:
+    """Whether the token (or the staff account) a client connected with is gone by now."""
+    with runtime().db.reads() as session:
+        if isinstance(user_id, int):
+            user = session.get(User, user_id)
+            return user is None or not user.active
+        if not isinstance(token_id, int):
+            return True
         token = session.get(ApiToken, token_id)
         return token is None or token.revoked_at is not None
 
@@ -56,6 +74,7 @@ def register_handlers(socketio: SocketIO) -> None:
 
         flask_session["xephang_site"] = principal.site_code
         flask_session["xephang_token_id"] = principal.token_id
+        flask_session["xephang_user_id"] = principal.user_id
         join_room(site_room(principal.site_code))
         _send_state(principal.site_code)
         if principal.role == "kiosk":  # its device room and its pending print jobs
@@ -69,8 +88,8 @@ def register_handlers(socketio: SocketIO) -> None:
         site_code = flask_session.get("xephang_site")
         if not isinstance(site_code, str):
             return
-        if _revoked(flask_session.get("xephang_token_id")):
-            disconnect()  # the token was revoked since this client connected
+        if _revoked(flask_session.get("xephang_token_id"), flask_session.get("xephang_user_id")):
+            disconnect()  # the token was revoked (or the account closed) since it connected
             return
         try:
             _send_state(site_code)

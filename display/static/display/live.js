@@ -9,7 +9,13 @@
 import { AudioQueue, callParts, canAutoplay } from "./audio-queue.js";
 import { DisplayState, callKey } from "./state.js";
 
-const EVENTS = ["ticket.issued", "ticket.called", "ticket.updated", "counter.updated"];
+const EVENTS = [
+  "ticket.issued",
+  "ticket.called",
+  "ticket.updated",
+  "counter.updated",
+  "site.updated",
+];
 const SYNC_RETRY_MS = 10000;
 const RESYNC_EVERY_MS = 60000; // also catches a missed last event and the new business day
 const RETRY_REFUSED_MS = 5000;
@@ -95,6 +101,8 @@ export function startDisplay({ boot, shows, onState, onCall, onConnection, onSou
       const outcome = state.receive(name, payload);
       if (name === "ticket.called") announce(payload);
       if (outcome === "gap") askSync();
+      // An admin changed the site's name, services or counters: read the snapshot again.
+      else if (name === "site.updated" && outcome === "applied") askSync();
       if (outcome === "applied") onState(state);
     });
   }

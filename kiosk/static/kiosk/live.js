@@ -1,7 +1,13 @@
 // Live counts over Socket.IO: a `state` snapshot first, then events; a gap in `seq` asks for
 // the snapshot again. Socket.IO reconnects by itself and sends `state` again after it.
 
-const EVENTS = ["ticket.issued", "ticket.called", "ticket.updated", "counter.updated"];
+const EVENTS = [
+  "ticket.issued",
+  "ticket.called",
+  "ticket.updated",
+  "counter.updated",
+  "site.updated",
+];
 const RETRY_REFUSED_MS = 10000;
 const SYNC_WAIT_MS = 10000; // a `sync` left unanswered does not block the next one for ever
 
@@ -52,6 +58,11 @@ export function connectLive({ token, onState, onEvent, onConnection, refreshMs, 
         if (message.seq > seq + 1) sync(); // missed one: read everything again
       }
       if (typeof message.seq === "number") seq = message.seq;
+      // An admin changed services or settings: read the whole snapshot again now.
+      if (name === "site.updated") {
+        sync();
+        return;
+      }
       onEvent(name, message);
       // Waiting counts come with the event; estimates are re-read a little later.
       if (settleTimer === null) {

@@ -16,6 +16,7 @@ let chosenScore = null;
 let chosenReasons = new Set();
 let sending = false;
 let timer = null;
+let reloadWhenIdle = false; // settings changed while someone was rating
 
 function show(name) {
   for (const id of screens) $(id).hidden = id !== name;
@@ -40,6 +41,7 @@ function idle() {
   chosenReasons = new Set();
   say("");
   show("idle");
+  if (reloadWhenIdle) window.location.reload();
 }
 
 function renderIdle() {
@@ -186,6 +188,19 @@ socket.on("disconnect", (reason) => {
   $("offline").hidden = false;
   document.body.dataset.connected = "false";
   if (reason === "io server disconnect") socket.connect();
+});
+// The clerk signing in or out at this counter shows on the idle screen at once.
+socket.on("counter.updated", (payload) => {
+  const counter = payload && payload.counter;
+  if (!counter || counter.number !== counterNumber) return;
+  boot.clerk = counter.clerk || null;
+  if (counter.name) boot.counter.name = counter.name;
+  renderIdle();
+});
+// Settings changed (rating scale, counter name): reload when nobody is rating.
+socket.on("site.updated", () => {
+  reloadWhenIdle = true;
+  if (document.body.dataset.screen === "idle") window.location.reload();
 });
 socket.on("ticket.updated", (payload) => {
   const ticket = payload && payload.ticket;
