@@ -16,6 +16,31 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-from . import home, people, sites  # noqa: E402,F401  (register the views on bp)
+# The site's pages in the menu: (endpoint, label); an endpoint not registered is left out.
+SITE_PAGES = (
+    ("admin.site_settings", "Cài đặt"),
+    ("admin.services", "Lĩnh vực"),
+    ("admin.counters", "Quầy"),
+    ("admin.devices", "Thiết bị"),
+)
+GLOBAL_PAGES = (
+    ("admin.index", "Đơn vị"),
+    ("admin.users", "Cán bộ"),
+    ("admin.audit_log", "Nhật ký"),
+)
+
+
+@bp.app_context_processor
+def _menus() -> dict[str, object]:
+    from flask import current_app
+    from flask_babel import gettext
+
+    def menu(pages: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+        return [(ep, gettext(label)) for ep, label in pages if ep in current_app.view_functions]
+
+    return {"admin_site_pages": lambda: menu(SITE_PAGES), "admin_pages": lambda: menu(GLOBAL_PAGES)}
+
+
+from . import audit_log, devices, home, people, sites  # noqa: E402,F401  (views on bp)
 
 __all__ = ["bp"]
