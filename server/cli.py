@@ -85,7 +85,7 @@ def serve(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
-    from .demo import DEMO_SITE
+    from .demo import DEMO_SITE, demo_staff_passwords
     from .runtime import runtime
     from .tokens import create_token
 
@@ -98,28 +98,36 @@ def demo(host: str, port: int) -> None:
         )
         clerk = create_token(session, DEMO_SITE, "clerk", counter=1, label="demo")
         display = create_token(session, DEMO_SITE, "display", label="demo")
-    click.echo(_demo_guide(f"http://{host}:{port}", kiosk, clerk, display))
+        tablet = create_token(session, DEMO_SITE, "tablet", counter=1, label="demo")
+        passwords = demo_staff_passwords(session, rt.clock())
+    devices = {"kiosk": kiosk, "clerk": clerk, "display": display, "tablet": tablet}
+    click.echo(_demo_guide(f"http://{host}:{port}", devices, passwords))
     _serve(host, port)
 
 
-def _demo_guide(base: str, kiosk: str, clerk: str, display: str) -> str:
+def _demo_guide(base: str, tokens: dict[str, str], passwords: dict[str, str]) -> str:
     """What to open and what to type to try the demo center."""
 
     def pair(token: str, page: str) -> str:
         return f"{base}/pair?" + urlencode({"token": token, "next": page})
 
     auth = "-H 'Authorization: Bearer {}'"
+    clerk, kiosk = tokens["clerk"], tokens["kiosk"]
     return "\n".join(
         [
             "",
             "Đơn vị demo: UBND phường Hồng Hà (mã 'demo'), quầy 1-5.",
             "Mở mỗi màn hình trong một cửa sổ riêng (ẩn danh), vì mỗi trình duyệt là một thiết bị:",
-            f"  Máy lấy số:     {pair(kiosk, '/kiosk/')}",
-            f"  Màn hình sảnh:  {pair(display, '/display/?speak=1')}",
-            f"  Màn hình quầy 1: {pair(display, '/display/counter/1')}",
-            "Gọi số ở quầy 1 (cán bộ):",
+            f"  Máy lấy số:      {pair(kiosk, '/kiosk/')}",
+            f"  Màn hình sảnh:   {pair(tokens['display'], '/display/?speak=1')}",
+            f"  Màn hình quầy 1: {pair(tokens['display'], '/display/counter/1')}",
+            f"  Máy đánh giá quầy 1: {pair(tokens['tablet'], '/rate/')}",
+            f"Trang cán bộ (chọn quầy, gọi số): {base}/counter/",
+            f"Trang quản trị đơn vị: {base}/admin/",
+            "Tài khoản demo (mật khẩu mới mỗi lần chạy demo):",
+            *(f"  {user:<8} {password}" for user, password in passwords.items()),
+            "Gọi số ở quầy 1 bằng API (bàn phím gọi số):",
             f"  curl -X POST {auth.format(clerk)} {base}/api/v1/sites/demo/counters/1/call-next",
-            f"  curl -X POST {auth.format(clerk)} {base}/api/v1/sites/demo/counters/1/recall",
             f"Lấy số qua API: curl {auth.format(kiosk)} -H 'Content-Type: application/json' "
             f'-d \'{{"service":"HT"}}\' {base}/api/v1/sites/demo/tickets',
             f"Tài liệu API:   {base}/api/v1/openapi.json",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Counter, CounterService, Service, Site
+from .models import Counter, CounterService, Service, Site, User
 
 DEMO_SITE = "demo"
 
@@ -64,3 +66,38 @@ def seed_demo(session: Session) -> bool:
         session.add(counter)
     session.commit()
     return True
+
+
+# Staff of the demo: username, full name, role. Their passwords are new on every demo run.
+DEMO_STAFF: list[tuple[str, str, str]] = [
+    ("quanly", "Trần Thị Quản Lý", "manager"),
+    ("canbo1", "Nguyễn Văn An", "clerk"),
+    ("canbo2", "Lê Thị Bình", "clerk"),
+]
+
+
+def demo_staff_passwords(session: Session, now: datetime) -> dict[str, str]:
+    """Make (or keep) the demo's manager and clerks and give each a fresh password to print.
+
+    There is no built-in password: the demo prints the ones it just set.
+    """
+    from .accounts.services import create_user, generate_password, reset_password
+
+    passwords: dict[str, str] = {}
+    for username, full_name, role in DEMO_STAFF:
+        password = generate_password(12)
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(
+                session,
+                username,
+                role,
+                password,
+                now,
+                site_codes=(DEMO_SITE,),
+                full_name=full_name,
+            )
+        else:
+            reset_password(session, username, password, now)
+        passwords[username] = password
+    session.commit()
+    return passwords

@@ -229,3 +229,24 @@ def test_the_console_script_is_installed(tmp_path: Path) -> None:
     for command in ("init", "serve", "demo", "token"):
         assert command in result.stdout
     assert "xếp hàng" in result.stdout
+
+
+def test_the_demo_staff_get_a_fresh_password_each_run(run: Any, database: Database) -> None:
+    """No built-in password: each demo run sets and prints new ones, and they log in."""
+    from server.accounts.services import authenticate
+    from server.demo import DEMO_STAFF, demo_staff_passwords
+    from server.models import User
+
+    ok(run("init", "--demo"))
+    now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    with database.writes() as session:
+        first = demo_staff_passwords(session, now)
+    with database.writes() as session:
+        second = demo_staff_passwords(session, now)
+        users = session.execute(select(User.username, User.role).where(User.role != "admin")).all()
+    assert set(first) == {username for username, _, _ in DEMO_STAFF}
+    assert all(first[name] != second[name] and len(second[name]) >= 10 for name in first)
+    assert sorted(users) == sorted((name, role) for name, _, role in DEMO_STAFF)
+    with database.writes() as session, session.begin():
+        assert not authenticate(session, "canbo1", first["canbo1"], now, "").ok
+        assert authenticate(session, "canbo1", second["canbo1"], now, "").ok

@@ -80,12 +80,14 @@ def test_the_demo_guide_pairs_each_screen(database, client, make_token):
     from server.cli import _demo_guide
 
     _site(database)
-    kiosk, clerk, display = (
-        make_token("kiosk"),
-        make_token("clerk", counter=1),
-        make_token("display"),
-    )
-    guide = _demo_guide("http://127.0.0.1:8080", kiosk, clerk, display)
+    tokens = {
+        "kiosk": make_token("kiosk"),
+        "clerk": make_token("clerk", counter=1),
+        "display": make_token("display"),
+        "tablet": make_token("tablet", counter=1),
+    }
+    clerk = tokens["clerk"]
+    guide = _demo_guide("http://127.0.0.1:8080", tokens, {"canbo1": "mat-khau-demo"})
     links = [word for word in guide.split() if "/pair?" in word]
     landing = []
     for link in links:
@@ -93,5 +95,6 @@ def test_the_demo_guide_pairs_each_screen(database, client, make_token):
         response = client.get(f"{parts.path}?{parts.query}")
         assert response.status_code == 302
         landing.append(response.headers["Location"])
-    assert landing == ["/kiosk/", "/display/?speak=1", "/display/counter/1"]
+    assert landing == ["/kiosk/", "/display/?speak=1", "/display/counter/1", "/rate/"]
     assert f"Bearer {clerk}" in guide and "/counters/1/call-next" in guide
+    assert "canbo1   mat-khau-demo" in guide and "/counter/" in guide
