@@ -14,6 +14,7 @@ from .config import Config, default_database_url, instance_secret
 from .db import Database
 from .engine.events import Publisher, no_publisher
 from .i18n import init_i18n
+from .limits import init_limits
 from .realtime import SocketPublisher, register_handlers
 from .realtime.publisher import command_line_publisher
 from .runtime import Runtime
@@ -43,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     _register_blueprints(app)
     init_accounts(app)
+    init_limits(app)
     init_i18n(app)
 
     @app.get("/healthz")

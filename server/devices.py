@@ -16,6 +16,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from flask_babel import gettext as _
 
 from .engine.errors import QueueError
+from .limits import PAIRING_ATTEMPTS, limiter
 from .messages import error_text
 from .pairing_codes import redeem_pairing_code
 from .runtime import runtime
@@ -76,10 +77,15 @@ def _home(principal: Principal) -> str:
 
 
 @bp.route("/pair", methods=["GET", "POST"])
+@limiter.limit(PAIRING_ATTEMPTS, methods=["POST"])
 def pair() -> Response | str | tuple[str, int]:
     token = (request.values.get("token") or "").strip()
     code = (request.values.get("code") or "").strip()
     next_path = _safe_next(request.values.get("next"))
+    if request.method == "GET" and code:
+        # A one-time code is spent by the form's POST only: a link preview fetching the
+        # URL must not use it up.
+        return render_template("devices/pair.html", next=next_path, error=None, code=code)
     if not token and not code:
         return render_template("devices/pair.html", next=next_path, error=None)
     if code and not token:

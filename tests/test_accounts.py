@@ -356,3 +356,21 @@ def test_user_create_refuses_an_unknown_site_or_a_taken_name(run: Any) -> None:
     assert taken.exit_code == 2 and "đã có" in taken.output
     missing = run("user", "password", "ai-do")
     assert missing.exit_code == 2 and "Không có tài khoản" in missing.output
+
+
+def test_one_address_trying_many_accounts_is_slowed_down(
+    database: Database, client: Any, clock: Any
+) -> None:
+    """Lockout guards one account; the address limit guards against trying many of them."""
+    _user(database, clock)
+    for i in range(30):
+        assert _login(client, f"nobody{i}", "wrong-password").status_code == 401
+    refused = _login(client)
+    assert refused.status_code == 429
+    assert "Thử quá nhiều lần" in refused.get_data(as_text=True)
+    elsewhere = client.post(
+        "/login",
+        data={"username": "lan", "password": PASSWORD},
+        environ_overrides={"REMOTE_ADDR": "10.0.0.8"},
+    )
+    assert elsewhere.status_code == 302

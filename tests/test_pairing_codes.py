@@ -189,13 +189,34 @@ def test_a_code_typed_into_the_form_pairs_the_device_once(
     assert "This pairing code is not right" in english
 
 
-def test_a_code_in_the_link_pairs_too(
+def test_a_code_in_the_link_fills_the_form_and_only_the_post_spends_it(
     database: Database, site: None, client: Any, clock: Any
 ) -> None:
     code = make_code(database, clock, "kiosk", settings={"printer": "none"})
-    response = client.get("/pair", query_string={"code": code})
+    # A chat app previewing the link fetches it with GET: that must not use the code up.
+    for _ in range(2):
+        page = client.get("/pair", query_string={"code": code})
+        assert page.status_code == 200 and f'value="{code}"' in page.get_data(as_text=True)
+    assert client.get("/kiosk/").status_code == 302  # not paired yet
+    response = client.post("/pair", data={"code": code})
     assert response.status_code == 302 and response.headers["Location"] == "/kiosk/"
     assert client.get("/kiosk/").status_code == 200
+
+
+def test_guessing_pairing_codes_is_slowed_down(
+    database: Database, site: None, client: Any, clock: Any
+) -> None:
+    """Ten wrong codes a minute from one address, then 429 — even for a right code."""
+    for _ in range(10):
+        assert client.post("/pair", data={"code": "0000-0000"}).status_code == 400
+    code = make_code(database, clock, "kiosk")
+    refused = client.post("/pair", data={"code": code})
+    assert refused.status_code == 429
+    assert "Thử quá nhiều lần" in refused.get_data(as_text=True)
+    other_address = client.post(
+        "/pair", data={"code": code}, environ_overrides={"REMOTE_ADDR": "10.0.0.7"}
+    )
+    assert other_address.status_code == 302  # the code was not spent by the refused try
 
 
 # --- revocation -------------------------------------------------------------------------------
@@ -220,7 +241,7 @@ def test_a_revoked_token_cannot_read_the_api(
 def test_a_revoked_token_cannot_open_device_pages(
     database: Database, site: None, client: Any, clock: Any
 ) -> None:
-    client.get("/pair", query_string={"code": make_code(database, clock, "display")})
+    client.post("/pair", data={"code": make_code(database, clock, "display")})
     assert client.get("/display/").status_code == 200
     revoke_all(database, clock)
     response = client.get("/display/")

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from .. import audit, engine
+from ..limits import LOGIN_ATTEMPTS, limiter
 from ..runtime import runtime
 from . import bp
 from .security import current_staff, staff_of
@@ -23,6 +24,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_ATTEMPTS, methods=["POST"])
 def login() -> Any:
     next_path = _safe_next(request.values.get("next"))
     if request.method == "GET":

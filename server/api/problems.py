@@ -21,6 +21,7 @@ TITLES = {
     409: "Conflict",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    429: "Too Many Requests",
     422: "Unprocessable Content",
     500: "Internal Server Error",
 }
