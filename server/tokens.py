@@ -33,7 +33,7 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the event log names who acted: a device token or a staff account."""
-        suffix = f":{self.counter}" if self.counter is not None else ""
+        suffix = f":{self.counter}" if self.counter else ""  # 0: a clerk not at a counter yet
         if self.user_id is not None:
             return f"{self.role}{suffix}@user#{self.user_id}"
         return f"{self.role}{suffix}#{self.token_id}"

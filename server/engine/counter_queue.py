@@ -39,7 +39,10 @@ def counter_queue(
     ]
     ids = list(session.execute(next_candidates(session, site, counter, day, limit=limit)).scalars())
     by_id = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(ids))).scalars()}
-    mine = (Ticket.service_id.in_(service_ids)) | (Ticket.target_counter_id == counter.id)
+    # As engine.ordering counts them: a ticket sent to one counter is that counter's only.
+    mine = (Ticket.target_counter_id.is_(None) & Ticket.service_id.in_(service_ids)) | (
+        Ticket.target_counter_id == counter.id
+    )
     total = session.scalar(
         select(func.count())
         .select_from(Ticket)

@@ -79,6 +79,10 @@ def sign_in(
     """
     with uow:
         site = site_by_code(uow.session, site_code)
+        # One sign-in per clerk at a time: two at once would each miss the other's counter.
+        uow.session.execute(
+            select(User.id).where(User.id == user_id).with_for_update(key_share=True)
+        )
         counter = uow.session.execute(
             select(Counter)
             .where(Counter.site_id == site.id, Counter.number == number)

@@ -182,6 +182,8 @@ def _finish_current(uow: UnitOfWork, site: Site, counter: Counter, actor: str) -
     before = current.status
     current.status = DONE
     current.finished_at = uow.clock()
+    if counter.clerk_id is not None:  # as in finish(): whoever is signed in ended the service
+        current.clerk_id = counter.clerk_id
     _log(uow, current, "finished", before, actor, counter, automatic=True)
     _ticket_event(uow, site, TICKET_UPDATED, current, action="finished")
 
