@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,12 +32,35 @@ _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _DUMMY_HASH = generate_password_hash("xephang-no-such-user")
 
 
-class AccountError(Exception):
-    """A refused account change, with the Vietnamese message to show."""
+MAX_FULL_NAME = 200
+MAX_PHOTO_URL = 500
 
-    def __init__(self, message: str) -> None:
+
+class AccountError(Exception):
+    """A refused account change, with the Vietnamese message to show and the field it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
+
+
+class AccountForbidden(AccountError):
+    """The change is outside what this person may manage (a manager and another site, say)."""
+
+
+class NoSuchAccount(AccountError):
+    """The account named does not exist."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes an account from a page: their account, role, sites and address."""
+
+    user_id: int
+    role: str
+    site_ids: tuple[int, ...] = ()
+    remote_addr: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +88,96 @@ def normalize_username(username: str) -> str:
 
 def _check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+        raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.", "password")
+
+
+def _check_full_name(full_name: str) -> str:
+    full_name = " ".join(full_name.split())
+    if len(full_name) > MAX_FULL_NAME:
+        raise AccountError(f"Họ và tên tối đa {MAX_FULL_NAME} ký tự.", "full_name")
+    return full_name
+
+
+def check_photo_url(url: str | None) -> str | None:
+    """A photo's address: empty, an http(s) URL, or a path on this server (``/static/…``).
+
+    Anything else (``javascript:``, ``data:``, ``//host``) is refused: the address ends up
+    in an ``<img src>`` that staff and citizens' screens load.
+    """
+    url = (url or "").strip()
+    if not url:
+        return None
+    wrong = AccountError(
+        "Địa chỉ ảnh phải bắt đầu bằng http://, https:// hoặc / (đường dẫn trên máy chủ).",
+        "photo_url",
+    )
+    if len(url) > MAX_PHOTO_URL:
+        raise AccountError(f"Địa chỉ ảnh tối đa {MAX_PHOTO_URL} ký tự.", "photo_url")
+    if any(ch.isspace() or ord(ch) < 32 or ch in "\\\"'<>" for ch in url):
+        raise wrong
+    if url.startswith("/"):
+        if url.startswith("//"):
+            raise wrong
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise wrong from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise wrong
+    return url
+
+
+def _check_role_and_sites(role: str, site_codes: Iterable[str]) -> None:
+    codes = set(site_codes)
+    if role not in ROLES:
+        raise AccountError("Vai trò phải là admin, manager hoặc clerk.", "role")
+    if role == "admin" and codes:
+        raise AccountError("Quản trị viên làm việc với mọi đơn vị: không gắn đơn vị.", "sites")
+    if role == "manager" and not codes:
+        raise AccountError("Người quản lý cần ít nhất một đơn vị.", "sites")
+    if role == "clerk" and len(codes) != 1:
+        raise AccountError("Cán bộ cần đúng một đơn vị.", "sites")
+
+
+def _sites(session: Session, site_codes: Iterable[str]) -> list[Site]:
+    sites = []
+    for code in dict.fromkeys(site_codes):
+        site = session.scalar(select(Site).where(Site.code == code))
+        if site is None:
+            raise AccountError(f"Không có đơn vị '{code}'.", "sites")
+        sites.append(site)
+    return sites
+
+
+def _one_site_id(ids: Iterable[int]) -> int | None:
+    """The site an account change is filed under in the audit log, when there is one."""
+    unique = set(ids)
+    return unique.pop() if len(unique) == 1 else None
+
+
+def may_manage(actor: Actor, role: str, site_ids: Iterable[int]) -> bool:
+    """An admin manages every account; a manager only clerks of the manager's own sites."""
+    if actor.role == "admin":
+        return True
+    ids = set(site_ids)
+    return actor.role == "manager" and role == "clerk" and bool(ids) and ids <= set(actor.site_ids)
+
+
+def _check_role_allowed(actor: Actor | None, role: str) -> None:
+    """Checked before the sites, so a manager asking for an admin hears why it is refused."""
+    if actor is not None and actor.role != "admin" and role in ROLES and role != "clerk":
+        raise AccountForbidden(
+            "Người quản lý chỉ tạo và sửa được tài khoản cán bộ của đơn vị mình.", "role"
+        )
+
+
+def _check_may_manage(actor: Actor, role: str, site_ids: tuple[int, ...]) -> None:
+    if not may_manage(actor, role, site_ids):
+        field = "role" if role != "clerk" else "sites"
+        raise AccountForbidden(
+            "Người quản lý chỉ tạo và sửa được tài khoản cán bộ của đơn vị mình.", field
+        )
 
 
 def has_users(session: Session) -> bool:
@@ -79,38 +193,40 @@ def create_user(
     *,
     site_codes: tuple[str, ...] = (),
     full_name: str = "",
+    photo_url: str | None = None,
     by_user_id: int | None = None,
+    actor: Actor | None = None,
 ) -> User:
-    """A new account: admin works for every site, manager for one or more, clerk for one."""
+    """A new account: admin works for every site, manager for one or more, clerk for one.
+
+    With an ``actor`` (a change made from a page) the account must be one the actor may
+    manage: a manager makes only clerks of their own sites.
+    """
     username = normalize_username(username)
     if not _USERNAME.fullmatch(username):
         raise AccountError(
             "Tên đăng nhập chỉ gồm chữ không dấu, số, dấu chấm, gạch ngang, gạch dưới"
-            " (tối đa 64 ký tự)."
+            " (tối đa 64 ký tự).",
+            "username",
         )
-    if role not in ROLES:
-        raise AccountError("Vai trò phải là admin, manager hoặc clerk.")
-    if role == "admin" and site_codes:
-        raise AccountError("Quản trị viên làm việc với mọi đơn vị: không gắn đơn vị.")
-    if role == "manager" and not site_codes:
-        raise AccountError("Người quản lý cần ít nhất một đơn vị (--site).")
-    if role == "clerk" and len(set(site_codes)) != 1:
-        raise AccountError("Cán bộ cần đúng một đơn vị (--site).")
+    full_name = _check_full_name(full_name)
+    photo = check_photo_url(photo_url)
+    _check_role_allowed(actor, role)
+    _check_role_and_sites(role, site_codes)
     _check_new_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"Tên đăng nhập '{username}' đã có.")
-    sites = []
-    for code in dict.fromkeys(site_codes):
-        site = session.scalar(select(Site).where(Site.code == code))
-        if site is None:
-            raise AccountError(f"Không có đơn vị '{code}'.")
-        sites.append(site)
+        raise AccountError(f"Tên đăng nhập '{username}' đã có.", "username")
+    sites = _sites(session, site_codes)
+    if actor is not None:
+        _check_may_manage(actor, role, tuple(site.id for site in sites))
+        by_user_id = actor.user_id
     user = User(
         username=username,
-        full_name=full_name.strip(),
+        full_name=full_name,
         password_hash=hash_password(password),
         role=role,
         active=True,
+        photo_url=photo,
         failed_logins=0,
         created_at=now,
     )
@@ -121,8 +237,10 @@ def create_user(
         session,
         "user.create",
         user_id=by_user_id,
+        site_id=_one_site_id(site.id for site in sites),
         target=username,
         detail={"role": role, "sites": [site.code for site in sites]},
+        remote_addr=actor.remote_addr if actor else "",
         at=now,
     )
     return user
@@ -141,18 +259,39 @@ def create_first_admin(session: Session, now: datetime) -> str | None:
 
 
 def reset_password(
-    session: Session, username: str, password: str, now: datetime, *, by_user_id: int | None = None
+    session: Session,
+    username: str,
+    password: str,
+    now: datetime,
+    *,
+    by_user_id: int | None = None,
+    actor: Actor | None = None,
 ) -> User:
-    """A new password; it also lifts a lockout."""
+    """A new password; it also lifts a lockout, and ends the account's open sessions.
+
+    (A session is bound to the password hash, see ``security.Staff.session_id``.)
+    """
     username = normalize_username(username)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise AccountError(f"Không có tài khoản '{username}'.")
+        raise NoSuchAccount(f"Không có tài khoản '{username}'.")
+    sites = site_ids(session, user.id)
+    if actor is not None:
+        _check_may_manage(actor, user.role, sites)
+        by_user_id = actor.user_id
     _check_new_password(password)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    audit.record(session, "user.password_reset", user_id=by_user_id, target=username, at=now)
+    audit.record(
+        session,
+        "user.password_reset",
+        user_id=by_user_id,
+        site_id=_one_site_id(sites),
+        target=username,
+        remote_addr=actor.remote_addr if actor else "",
+        at=now,
+    )
     return user
 
 
@@ -168,10 +307,13 @@ def authenticate(
     user = session.scalar(select(User).where(User.username == username))
 
     def note(action: str, user_id: int | None = None, **detail: Any) -> None:
+        # A one-site account's logins belong to that site, so its manager sees them.
+        sites = site_ids(session, user_id) if user_id is not None else ()
         audit.record(
             session,
             action,
             user_id=user_id,
+            site_id=sites[0] if len(sites) == 1 else None,
             target=username,
             detail=detail,
             remote_addr=remote_addr,
@@ -203,3 +345,200 @@ def authenticate(
 
 def site_ids(session: Session, user_id: int) -> tuple[int, ...]:
     return tuple(session.scalars(select(UserSite.site_id).where(UserSite.user_id == user_id)))
+
+
+# --- managing accounts from the admin pages ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One account as the staff list shows it."""
+
+    user: User
+    site_codes: tuple[str, ...]
+    site_ids: tuple[int, ...]
+    editable: bool
+
+
+@dataclass
+class AccountChange:
+    """What ``update_user`` changed: field -> (before, after)."""
+
+    user: User
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def leaves_counter(self) -> bool:
+        """A deactivated account, or one moved to other sites, must not hold a counter."""
+        return "active" in self.changes or "sites" in self.changes or "role" in self.changes
+
+
+def visible_accounts(session: Session, actor: Actor) -> list[AccountRow]:
+    """The accounts an admin sees (all) or a manager (the clerks and managers of their sites)."""
+    query = select(User).order_by(User.username)
+    if actor.role != "admin":
+        of_my_sites = select(UserSite.user_id).where(UserSite.site_id.in_(actor.site_ids))
+        query = query.where(User.role.in_(("clerk", "manager")), User.id.in_(of_my_sites))
+    users = list(session.scalars(query))
+    links: dict[int, list[tuple[int, str]]] = {}
+    rows = session.execute(
+        select(UserSite.user_id, Site.id, Site.code)
+        .join(Site, Site.id == UserSite.site_id)
+        .where(UserSite.user_id.in_([u.id for u in users]))
+        .order_by(Site.code)
+    )
+    for user_id, site_id, code in rows:
+        links.setdefault(user_id, []).append((site_id, code))
+    result = []
+    for user in users:
+        ids = tuple(site_id for site_id, _code in links.get(user.id, []))
+        codes = tuple(code for _id, code in links.get(user.id, []))
+        result.append(AccountRow(user, codes, ids, may_manage(actor, user.role, ids)))
+    return result
+
+
+def account_for(session: Session, user_id: int, actor: Actor | None) -> AccountRow:
+    """One account the actor may change: ``NoSuchAccount`` or ``AccountForbidden`` otherwise."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NoSuchAccount("Không có tài khoản này.")
+    links = session.execute(
+        select(Site.id, Site.code)
+        .join(UserSite, UserSite.site_id == Site.id)
+        .where(UserSite.user_id == user.id)
+        .order_by(Site.code)
+    ).all()
+    ids = tuple(site_id for site_id, _code in links)
+    if actor is not None and not may_manage(actor, user.role, ids):
+        raise AccountForbidden("Bạn không có quyền sửa tài khoản này.")
+    return AccountRow(user, tuple(code for _id, code in links), ids, True)
+
+
+def _check_keeps_an_admin(session: Session, user: User, field_name: str) -> None:
+    """The last active admin cannot be demoted or deactivated: nobody could manage the system.
+
+    The other active admins' rows are locked, so two admins demoting each other at the same
+    moment cannot both succeed (SQLite serializes writers anyway).
+    """
+    others = session.scalars(
+        select(User.id)
+        .where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        .with_for_update()
+    ).all()
+    if not others:
+        raise AccountError(
+            "Đây là quản trị viên cuối cùng đang hoạt động: không thể hạ vai trò hay khóa.",
+            field_name,
+        )
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    now: datetime,
+    *,
+    full_name: str,
+    role: str,
+    site_codes: tuple[str, ...],
+    photo_url: str | None,
+    active: bool,
+    actor: Actor | None = None,
+) -> AccountChange:
+    """Change an account's name, role, sites, photo and whether it may log in.
+
+    Nobody changes their own role, sites or active flag; the last active admin stays
+    an active admin; a manager changes only clerks of their sites, and keeps them so.
+    """
+    current = account_for(session, user_id, actor)
+    user = current.user
+    full_name = _check_full_name(full_name)
+    photo = check_photo_url(photo_url)
+    _check_role_allowed(actor, role)
+    _check_role_and_sites(role, site_codes)
+    sites = _sites(session, site_codes)
+    new_ids = tuple(site.id for site in sites)
+    if actor is not None:
+        _check_may_manage(actor, role, new_ids)
+        if actor.user_id == user.id:
+            if role != user.role:
+                raise AccountError("Bạn không thể tự đổi vai trò của mình.", "role")
+            if not active:
+                raise AccountError("Bạn không thể tự khóa tài khoản của mình.", "active")
+            if set(new_ids) != set(current.site_ids):
+                raise AccountError("Bạn không thể tự đổi đơn vị của mình.", "sites")
+    if user.role == "admin" and user.active:
+        if role != "admin":
+            _check_keeps_an_admin(session, user, "role")
+        elif not active:
+            _check_keeps_an_admin(session, user, "active")
+
+    change = AccountChange(user)
+    for name, after in (
+        ("full_name", full_name),
+        ("role", role),
+        ("photo_url", photo),
+        ("active", active),
+    ):
+        before = getattr(user, name)
+        if before != after:
+            change.changes[name] = (before, after)
+            setattr(user, name, after)
+    if set(new_ids) != set(current.site_ids):
+        change.changes["sites"] = (list(current.site_codes), [site.code for site in sites])
+        for link in session.scalars(select(UserSite).where(UserSite.user_id == user.id)):
+            if link.site_id not in new_ids:
+                session.delete(link)
+        session.add_all(
+            UserSite(user_id=user.id, site_id=site_id)
+            for site_id in new_ids
+            if site_id not in current.site_ids
+        )
+    if change.changes:
+        session.flush()
+        by = actor.user_id if actor else None
+        where = _one_site_id(new_ids or current.site_ids)
+        addr = actor.remote_addr if actor else ""
+        detail = {name: list(pair) for name, pair in change.changes.items() if name != "active"}
+        if detail:
+            audit.record(
+                session,
+                "user.update",
+                user_id=by,
+                site_id=where,
+                target=user.username,
+                detail=detail,
+                remote_addr=addr,
+                at=now,
+            )
+        if "active" in change.changes:
+            action = "user.activate" if active else "user.deactivate"
+            audit.record(
+                session,
+                action,
+                user_id=by,
+                site_id=where,
+                target=user.username,
+                remote_addr=addr,
+                at=now,
+            )
+    return change
+
+
+def unlock_user(
+    session: Session, user_id: int, now: datetime, *, actor: Actor | None = None
+) -> User:
+    """Lift a lockout (after too many wrong passwords) before its time is up."""
+    current = account_for(session, user_id, actor)
+    user = current.user
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(
+        session,
+        "user.unlock",
+        user_id=actor.user_id if actor else None,
+        site_id=_one_site_id(current.site_ids),
+        target=user.username,
+        remote_addr=actor.remote_addr if actor else "",
+        at=now,
+    )
+    return user
