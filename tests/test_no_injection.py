@@ -155,6 +155,8 @@ def test_chromium_shows_the_markup_as_text_and_runs_none_of_it(
     # the pairing page, with markup in its "next" and in a typed code
     page.goto(f"{local}/pair?next={quote('/x' + XSS)}&code={quote(XSS)}")
     assert page.locator("input[name=next]").input_value() == "/x" + XSS
+    assert page.locator("input[name=code]").input_value() == XSS  # the link fills the form
+    page.click("button[type=submit]")
     assert page.locator(".error").is_visible()
     not_run(page)
 

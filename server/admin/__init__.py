@@ -41,6 +41,14 @@ def _menus() -> dict[str, object]:
     return {"admin_site_pages": lambda: menu(SITE_PAGES), "admin_pages": lambda: menu(GLOBAL_PAGES)}
 
 
-from . import audit_log, devices, home, people, sites  # noqa: E402,F401  (views on bp)
+from . import (  # noqa: E402,F401  (each registers its views on bp)
+    audit_log,
+    counter_pages,
+    devices,
+    home,
+    people,
+    service_pages,
+    sites,
+)
 
 __all__ = ["bp"]

@@ -38,6 +38,7 @@ class UnitOfWork:
         self.clock = clock
         self.events: list[Event] = []
         self._session: Session | None = None
+        self._before_commit: list[Callable[[Session], None]] = []
 
     @property
     def session(self) -> Session:
@@ -62,6 +63,12 @@ class UnitOfWork:
             self.session.close()
             self._session = None
 
+    def before_commit(self, work: Callable[[Session], None]) -> None:
+        """Add work (an audit entry, say) to every transaction this unit of work commits,
+        so a caller can attach its record to an engine operation: saved together or not at all.
+        """
+        self._before_commit.append(work)
+
     def emit(self, site: Site, name: str, payload: dict[str, Any]) -> None:
         self.events.append(Event(name=name, site_id=site.id, site_code=site.code, payload=payload))
 
@@ -71,6 +78,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         events = self.events
+        for work in self._before_commit:
+            work(self.session)
         self._number_events(events)
         self.session.commit()
         self.events = []

@@ -1,0 +1,317 @@
+"""The forms of the site, service and counter pages: they read what was typed, nothing more.
+
+WTForms turns the text into numbers and lists and keeps what was typed for a
+re-shown form; the rules (and their messages) are in :mod:`.site_setup`. CSRF is
+checked for every form of the app (``server.accounts.security``), so the forms
+here do not add a second token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
+
+from .site_setup import (
+    DEFAULT_TIMEZONE,
+    WEEKDAYS,
+    CounterData,
+    NewSite,
+    OpeningSession,
+    Problem,
+    ServiceData,
+    SiteSettings,
+    split_lines,
+)
+
+# WTForms' own messages, in Vietnamese (the message ids of the admin's catalog).
+_WTFORMS_VI = {
+    "This field is required.": "Không được để trống.",
+    "Not a valid integer value.": "Hãy nhập một số nguyên.",
+    "Not a valid choice.": "Hãy chọn một trong các giá trị có sẵn.",
+    "Invalid Choice: could not coerce.": "Hãy chọn một trong các giá trị có sẵn.",
+    "Invalid choice(s): one or more data inputs could not be coerced.": (
+        "Hãy chọn một trong các giá trị có sẵn."
+    ),
+}
+_INVALID = "Giá trị không hợp lệ."
+
+
+class _Vietnamese:
+    def gettext(self, message: str) -> str:
+        return gettext(_WTFORMS_VI.get(message, _INVALID))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+class _Meta:
+    csrf = False  # checked once for the whole app, before the view runs
+
+    def get_translations(self, form: Any) -> _Vietnamese:
+        return _Vietnamese()
+
+
+class _Form(FlaskForm):
+    class Meta(_Meta):
+        pass
+
+
+class _Row(Form):
+    class Meta(_Meta):
+        pass
+
+
+def _options(pairs: Any) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _required() -> list[Any]:
+    return [InputRequired()]
+
+
+def _optional() -> list[Any]:
+    return [Optional()]
+
+
+class _CheckboxList(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def flat_errors(form: Any) -> dict[str, str]:
+    """The first message of each field, lists flattened to ``name-index``."""
+    errors: dict[str, str] = {}
+    for name, messages in form.errors.items():
+        if isinstance(messages, list) and messages and isinstance(messages[0], str):
+            errors[name] = messages[0]
+        elif isinstance(messages, list):  # a FieldList: one dict (or list) per row
+            for i, row in enumerate(messages):
+                if row:
+                    first = next(iter(row.values())) if isinstance(row, dict) else row
+                    errors[f"{name}-{i}"] = first[0] if isinstance(first, list) else str(first)
+    return errors
+
+
+def translated(errors: dict[str, Problem]) -> dict[str, str]:
+    return {key: gettext(p.message, **p.params) for key, p in errors.items()}
+
+
+# --- sites ---------------------------------------------------------------------------------
+
+
+class NewSiteForm(_Form):
+    code = StringField(validators=_required())
+    name = StringField(validators=_required())
+    timezone = StringField(default=DEFAULT_TIMEZONE, validators=_required())
+
+    def data_(self) -> NewSite:
+        return NewSite(self.code.data or "", self.name.data or "", self.timezone.data or "")
+
+
+class SettingsForm(_Form):
+    name = StringField(validators=_required())
+    timezone = StringField(validators=_required())
+    header_lines = TextAreaField()
+    ticket_footer = TextAreaField()
+    announcement_template = StringField()
+    reading = RadioField(
+        choices=_options([("words", "Đọc thành lời"), ("digits", "Đọc từng chữ số")])
+    )
+    zero_hundred = RadioField(choices=_options([("linh", "linh"), ("lẻ", "lẻ")]))
+    thousand = RadioField(choices=_options([("nghìn", "nghìn"), ("ngàn", "ngàn")]))
+    repeat = RadioField(coerce=int, choices=_options([(1, "1"), (2, "2"), (3, "3")]))
+    priority_policy = RadioField(
+        choices=_options(
+            [
+                ("strict", "Luôn gọi trước"),
+                ("interleave", "Xen kẽ: một số ưu tiên sau mỗi N số thường"),
+            ]
+        )
+    )
+    priority_every = IntegerField(validators=_required())
+    rating_scale = RadioField(
+        coerce=int, choices=_options([(3, "3 mức"), (4, "4 mức"), (5, "5 mức")])
+    )
+
+    def load(self, settings: SiteSettings) -> None:
+        self.process(
+            data={
+                **settings.__dict__,
+                "header_lines": "\n".join(settings.header_lines),
+            }
+        )
+
+    def data_(self) -> SiteSettings:
+        return SiteSettings(
+            name=self.name.data or "",
+            timezone=self.timezone.data or "",
+            header_lines=split_lines(self.header_lines.data or ""),
+            ticket_footer=self.ticket_footer.data or "",
+            announcement_template=self.announcement_template.data or "",
+            reading=self.reading.data or "",
+            zero_hundred=self.zero_hundred.data or "",
+            thousand=self.thousand.data or "",
+            repeat=self.repeat.data or 0,
+            priority_policy=self.priority_policy.data or "",
+            priority_every=self.priority_every.data or 0,
+            rating_scale=self.rating_scale.data or 0,
+        )
+
+
+# --- services ------------------------------------------------------------------------------
+
+EMPTY_SESSION_ROWS = 2
+
+
+class SessionRow(_Row):
+    days = _CheckboxList(
+        coerce=int, choices=_options(list(WEEKDAYS.items())), validate_choice=False
+    )
+    start = StringField()
+    end = StringField()
+
+    def blank(self) -> bool:
+        return not (self.days.data or (self.start.data or "").strip() or self.end.data)
+
+
+class ServiceForm(_Form):
+    code = StringField(validators=_required())
+    name = StringField(validators=_required())
+    hint = StringField()
+    number_prefix = StringField()
+    number_width = IntegerField(default=3, validators=_required())
+    range_start = IntegerField(validators=_optional())
+    range_end = IntegerField(validators=_optional())
+    daily_cap = IntegerField(validators=_optional())
+    sessions = FieldList(FormField(SessionRow), min_entries=EMPTY_SESSION_ROWS)
+    active = BooleanField(default=True)
+    sort_order = IntegerField(default=0, validators=_required())
+    service_minutes = IntegerField(default=5, validators=_required())
+
+    def load(self, data: ServiceData) -> None:
+        values = dict(data.__dict__)
+        values["sessions"] = [
+            {"days": row.days, "start": row.start, "end": row.end} for row in data.sessions
+        ]
+        self.process(data=values)
+        self.add_blank_rows()
+
+    def add_blank_rows(self) -> None:
+        while sum(1 for row in self.sessions if row.form.blank()) < EMPTY_SESSION_ROWS:
+            self.sessions.append_entry()
+
+    def data_(self) -> tuple[ServiceData, list[int]]:
+        """The service as typed, and for each session kept the index of its row on the form."""
+        rows, where = [], []
+        for i, row in enumerate(self.sessions):
+            if row.form.blank():
+                continue
+            rows.append(
+                OpeningSession(
+                    (row.form.start.data or "").strip(),
+                    (row.form.end.data or "").strip(),
+                    list(row.form.days.data or []),
+                )
+            )
+            where.append(i)
+        data = ServiceData(
+            code=self.code.data or "",
+            name=self.name.data or "",
+            hint=self.hint.data or "",
+            number_prefix=self.number_prefix.data or "",
+            number_width=self.number_width.data or 0,
+            range_start=self.range_start.data,
+            range_end=self.range_end.data,
+            daily_cap=self.daily_cap.data,
+            sessions=rows,
+            active=bool(self.active.data),
+            sort_order=self.sort_order.data or 0,
+            service_minutes=self.service_minutes.data or 0,
+        )
+        return data, where
+
+
+def session_errors_on_form(errors: dict[str, str], where: list[int]) -> dict[str, str]:
+    """Messages about the n-th kept session, moved to the row it was typed on."""
+    moved = {}
+    for key, message in errors.items():
+        head, _, index = key.partition("-")
+        if head == "sessions" and index.isdigit() and int(index) < len(where):
+            moved[f"sessions-{where[int(index)]}"] = message
+        else:
+            moved[key] = message
+    return moved
+
+
+# --- counters ------------------------------------------------------------------------------
+
+
+class ServiceLink(_Row):
+    service_id = IntegerField(widget=HiddenInput())
+    serves = BooleanField()
+    weight = IntegerField(validators=_optional())
+
+
+class CounterForm(_Form):
+    number = IntegerField(validators=_required())
+    name = StringField()
+    active = BooleanField(default=True)
+    services = FieldList(FormField(ServiceLink))
+
+    def load(self, data: CounterData, service_ids: list[int]) -> None:
+        self.process(
+            data={
+                "number": data.number,
+                "name": data.name,
+                "active": data.active,
+                "services": [
+                    {
+                        "service_id": sid,
+                        "serves": sid in data.weights,
+                        "weight": data.weights.get(sid, 1),
+                    }
+                    for sid in service_ids
+                ],
+            }
+        )
+
+    def data_(self) -> CounterData:
+        weights = {}
+        for row in self.services:
+            sid = row.form.service_id.data
+            if sid is not None and row.form.serves.data:
+                weight = row.form.weight.data
+                weights[sid] = weight if weight is not None else 1
+        return CounterData(
+            number=self.number.data,
+            name=self.name.data or "",
+            active=bool(self.active.data),
+            weights=weights,
+        )
+
+    def type_errors(self) -> dict[str, str]:
+        """What could not be read; a weight only counts for a service ticked as served.
+
+        Weights are keyed as the rules key theirs: ``weight-<service id>``.
+        """
+        errors = {k: v for k, v in flat_errors(self).items() if not k.startswith("services")}
+        for row in self.services:
+            if row.form.serves.data and row.form.weight.errors:
+                errors[f"weight-{row.form.service_id.data}"] = row.form.weight.errors[0]
+        return errors
