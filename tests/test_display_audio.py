@@ -363,3 +363,45 @@ def test_warming_a_complete_cache_only_names_the_voice(
         warm_up(announcer, database)
     assert "said by the voice pack" in caplog.text
     assert not (pack.root / "espeak").exists()
+
+
+def test_changed_settings_warm_the_cache_again(
+    db_url: str, sounds_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new announcement template is made ready at once, without a restart."""
+    from server.engine.events import SITE_UPDATED
+    from server.models import Site
+
+    calls: list[int] = []
+    ready = threading.Event()
+
+    def fake_warm_up(*_args: Any) -> None:
+        calls.append(1)
+        ready.set()
+
+    monkeypatch.setattr("server.realtime.announcements.warm_up", fake_warm_up)
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "x",
+            "SOUNDS_DIR": str(sounds_dir),
+            "ASYNC_MODE": "threading",
+            "REDIS_URL": None,
+            "SOUNDS_WARM_UP": True,
+        }
+    )
+    try:
+        assert ready.wait(10)
+        ready.clear()
+        rt = runtime(app)
+        with rt.db.writes() as session:
+            build_site(session)
+        uow = rt.uow()
+        with uow:
+            site = uow.session.execute(select(Site)).scalar_one()
+            site.announcement_template = "Xin mời số {number} đến quầy {counter}"
+            uow.emit(site, SITE_UPDATED, {"changed": "settings"})
+            uow.commit()
+        assert ready.wait(10) and len(calls) == 2
+    finally:
+        runtime(app).db.dispose()

@@ -33,7 +33,7 @@ from sounds.status import sound_status
 from sounds.voices.espeak import EspeakVoice, espeak_available
 
 from ..db import Database
-from ..engine.events import TICKET_CALLED, Event, Publisher, no_publisher
+from ..engine.events import SITE_UPDATED, TICKET_CALLED, Event, Publisher, no_publisher
 from ..models import Site
 
 log = logging.getLogger(__name__)
@@ -161,11 +161,21 @@ class Announcer:
         return report
 
 
-def announcing(publisher: Publisher, announcer: Announcer) -> Publisher:
-    """``publisher`` with the audio added to every call it sends."""
+def announcing(
+    publisher: Publisher,
+    announcer: Announcer,
+    settings_changed: Callable[[], None] | None = None,
+) -> Publisher:
+    """``publisher`` with the audio added to every call it sends.
+
+    ``settings_changed`` runs when a site's settings change (``site.updated``): a new
+    announcement template may need clips that are not made yet.
+    """
 
     def publish(events: Sequence[Event]) -> None:
         publisher([announcer.enrich(event) for event in events])
+        if settings_changed is not None and any(e.name == SITE_UPDATED for e in events):
+            settings_changed()
 
     return publish
 
@@ -205,6 +215,7 @@ def install_announcer(app: Flask, publisher: Publisher, db: Database) -> Publish
             socketio.start_background_task if socketio is not None else _thread
         )
         start(warm_up, announcer, db)
+        return announcing(publisher, announcer, lambda: start(warm_up, announcer, db))
     return announcing(publisher, announcer)
 
 
