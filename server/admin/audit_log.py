@@ -7,6 +7,7 @@ has no site).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -169,3 +170,9 @@ def audit_log() -> str:
         args=args,
         when=local_when,
     )
+
+
+@bp.app_template_filter("audit_json")
+def audit_json(value: Any) -> str:
+    """A list or dict of an audit entry as readable JSON text; the template escapes it."""
+    return json.dumps(value, ensure_ascii=False)
