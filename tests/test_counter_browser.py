@@ -19,8 +19,11 @@ import pytest
 from sqlalchemy import select
 
 from server.accounts.services import create_user
+from server.admin.site_setup import Actor, CounterData, ServiceData, save_counter, save_service
 from server.demo import seed_demo
-from server.models import Service, Ticket
+from server.engine.events import SITE_UPDATED
+from server.models import Counter, CounterService, Service, Site, Ticket
+from server.runtime import runtime
 
 from .api_fixtures import bearer
 from .factories import build_site
@@ -232,6 +235,116 @@ def test_transfer_sends_the_ticket_to_another_service(
         ).scalar_one()
         moved_to = session.get(Service, service)
         assert moved_to is not None and moved_to.code == "B"
+
+
+def options(page: Any, select: str) -> list[str]:
+    return list(page.locator(f"{select} option").all_inner_texts())
+
+
+def wait_options(page: Any, select: str, expected: list[str]) -> None:
+    page.wait_for_function(
+        "([sel, want]) => JSON.stringify([...document.querySelectorAll(sel + ' option')]"
+        ".map((o) => o.textContent)) === JSON.stringify(want)",
+        arg=[select, expected],
+        timeout=WAIT_MS,
+    )
+
+
+def test_the_transfer_dialog_follows_the_admins_changes_without_a_reload(
+    app: Any, database: Any, hall: dict[str, Any], base_url: str, page: Any
+) -> None:
+    ticket = issue(app, hall["kiosk"], "A")
+    log_in_and_pick(page, base_url, "lan")
+    page.evaluate("window.__notReloaded = true")
+    page.keyboard.press("g")
+    wait_text(page, "#current-number", ticket["number"])
+    page.keyboard.press("c")
+    page.wait_for_selector("#transfer-dialog[open]")
+    assert options(page, "#transfer-service") == ["Lĩnh vực A", "Lĩnh vực B"]
+    assert options(page, "#transfer-counter") == ["Quầy 2"]
+    page.select_option("#transfer-service", "B")
+
+    # While the dialog is open, an admin adds a service "Đất đai" and links it to counter 1,
+    # in one transaction with its site.updated event, as the admin pages do.
+    rt = runtime(app)
+    uow = rt.uow()
+    with uow:
+        site = uow.session.execute(select(Site).where(Site.code == "s1")).scalar_one()
+        land = Service(site_id=site.id, code="DD", name="Đất đai", number_prefix="C", sort_order=9)
+        uow.session.add(land)
+        uow.session.flush()
+        counter = uow.session.execute(
+            select(Counter).where(Counter.site_id == site.id, Counter.number == 1)
+        ).scalar_one()
+        uow.session.add(CounterService(counter_id=counter.id, service_id=land.id, weight=1))
+        uow.emit(site, SITE_UPDATED, {"changed": "services", "service": "DD"})
+        uow.commit()
+    wait_options(page, "#transfer-service", ["Lĩnh vực A", "Lĩnh vực B", "Đất đai"])
+    assert page.input_value("#transfer-service") == "B"  # the choice made stays
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#transfer-dialog[open]", state="detached")
+
+    # The admin pages' own use cases: a new counter 3; counter 2 deactivated; B renamed.
+    with database.reads() as session:
+        ids = dict(session.execute(select(Service.code, Service.id)).all())
+        two = session.execute(select(Counter.id).where(Counter.number == 2)).scalar_one()
+    admin = Actor(user_id=None)
+    save_counter(rt.uow(), "s1", None, CounterData(3, "Một cửa", weights={ids["A"]: 1}), admin)
+    save_counter(rt.uow(), "s1", two, CounterData(2, active=False, weights={ids["A"]: 1}), admin)
+    save_service(
+        rt.uow(),
+        "s1",
+        ids["B"],
+        ServiceData("B", "Chứng thực", number_prefix="B", sort_order=1),
+        admin,
+    )
+    page.keyboard.press("c")
+    page.wait_for_selector("#transfer-dialog[open]")
+    wait_options(page, "#transfer-counter", ["Quầy 3 — Một cửa"])
+    wait_options(page, "#transfer-service", ["Lĩnh vực A", "Chứng thực", "Đất đai"])
+    page.select_option("#transfer-service", "DD")
+    page.click("#transfer-confirm")
+    page.wait_for_selector("#transfer-dialog[open]", state="detached", timeout=WAIT_MS)
+    page.wait_for_selector("#current[data-status='none']")
+    # Counter 1 serves Đất đai now: the ticket sent there waits in its own list.
+    page.wait_for_selector(f"#waiting-rows tr[data-number='{ticket['number']}']", timeout=WAIT_MS)
+    with database.reads() as session:
+        moved = session.get(Ticket, ticket["id"])
+        assert moved is not None and moved.status == "waiting"
+        service = session.get(Service, moved.service_id)
+        assert service is not None and service.code == "DD"
+    assert page.evaluate("window.__notReloaded === true")
+
+
+def test_the_waiting_list_follows_the_counters_services_and_its_closing(
+    app: Any, database: Any, hall: dict[str, Any], base_url: str, page: Any
+) -> None:
+    a1 = issue(app, hall["kiosk"], "A")
+    b1 = issue(app, hall["kiosk"], "B")
+    log_in_and_pick(page, base_url, "lan")
+    page.evaluate("window.__notReloaded = true")
+    page.wait_for_selector(f"#waiting-rows tr[data-number='{b1['number']}']")
+    rt = runtime(app)
+    admin = Actor(user_id=None)
+    with database.reads() as session:
+        ids = dict(session.execute(select(Service.code, Service.id)).all())
+        one = session.execute(select(Counter.id).where(Counter.number == 1)).scalar_one()
+
+    # Counter 1 no longer serves B: only site.updated is sent, and B's ticket leaves the list.
+    save_counter(rt.uow(), "s1", one, CounterData(1, weights={ids["A"]: 1}), admin)
+    page.wait_for_selector(
+        f"#waiting-rows tr[data-number='{b1['number']}']", state="detached", timeout=WAIT_MS
+    )
+    wait_text(page, "#waiting-total", "1")
+    assert page.locator("#waiting-rows tr td.number").all_inner_texts() == [a1["number"]]
+
+    # Deactivated (no ticket at the counter): the page says so and calls nothing.
+    save_counter(rt.uow(), "s1", one, CounterData(1, active=False, weights={ids["A"]: 1}), admin)
+    page.wait_for_selector("#lost-banner:not([hidden])", timeout=WAIT_MS)
+    assert "Quầy này đã ngừng hoạt động" in page.inner_text("#lost-text")
+    wait_text(page, "#waiting-total", "0")
+    assert page.locator("#btn-call-next").is_disabled()
+    assert page.evaluate("window.__notReloaded === true")
 
 
 def test_names_with_markup_are_shown_as_text(

@@ -366,3 +366,27 @@ def test_the_workstation_reads_the_queue_and_refusals_in_vietnamese(
     with database.reads() as session:
         lan = session.execute(select(User.id).where(User.username == "lan")).scalar_one()
         assert set(session.execute(select(Ticket.clerk_id)).scalars()) == {lan}
+
+
+def test_the_transfer_targets_are_read_again_as_json(
+    client: Any, database: Database, people: Any
+) -> None:
+    login(client, "lan")
+    assert client.post("/counter/s1/1/sign-in").status_code == 302
+    page = client.get("/counter/s1/1")
+    assert boot_of(page)["targets_url"] == "/counter/s1/1/targets"
+    with database.writes() as session, session.begin():
+        session.execute(update(Counter).where(Counter.number == 3).values(name="Một cửa"))
+    response = client.get("/counter/s1/1/targets")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.get_json() == {
+        "services": [{"code": "A", "name": "Lĩnh vực A"}, {"code": "B", "name": "Lĩnh vực B"}],
+        "counters": [{"number": 2, "name": "Quầy 2"}, {"number": 3, "name": "Một cửa"}],
+    }
+    # Another site's, or a counter taken out of service: nothing to read.
+    assert client.get("/counter/s2/1/targets").status_code == 403
+    with database.writes() as session, session.begin():
+        session.execute(update(Counter).where(Counter.number == 2).values(active=False))
+    assert client.get("/counter/s1/2/targets").status_code == 404
+    assert [c["number"] for c in client.get("/counter/s1/1/targets").get_json()["counters"]] == [3]
+    assert client.application.test_client().get("/counter/s1/1/targets").status_code == 302

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
@@ -67,6 +67,7 @@ def texts() -> dict[str, str]:
         "network": _("Không gửi được yêu cầu tới máy chủ. Vui lòng kiểm tra kết nối và thử lại."),
         "failed": _("Thao tác không thành công."),
         "lost_counter": _("Bạn không còn làm việc tại quầy này. Vui lòng chọn lại quầy."),
+        "counter_closed": _("Quầy này đã ngừng hoạt động. Vui lòng chọn quầy khác."),
         "transfer_pick": _("Vui lòng chọn nơi chuyển đến."),
         "counter": _("Quầy {n}"),
         # Said when a shortcut is pressed whose button cannot apply now.
@@ -202,9 +203,25 @@ def workstation(site: str, n: int) -> Any:
             "priorities": {code: _(label) for code, label in PRIORITY_LABELS.items()},
             "csrf": generate_csrf(),
             "chooser": url_for("counter.home", site=site_row.code),
+            "targets_url": url_for("counter.targets", site=site_row.code, n=n),
             "texts": texts(),
             "lang": str(get_locale() or "vi"),
         }
         return render_template(
             "counter/workstation.html", boot=boot, site=site_row, counter=counter, staff=staff
         )
+
+
+@bp.get("/<site>/<int:n>/targets")
+@staff_required(*STAFF)
+def targets(site: str, n: int) -> Any:
+    """Where this counter may send a ticket now: read again when the site's setup changes."""
+    staff = _me()
+    with runtime().db.reads() as session:
+        site_row = _site_for(session, staff, site)
+        if board.active_counter(session, site_row, n) is None:
+            abort(404)
+        services, counters = board.transfer_targets(session, site_row, n)
+    response = jsonify(services=services, counters=counters)
+    response.headers["Cache-Control"] = "no-store"
+    return response

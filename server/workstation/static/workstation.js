@@ -35,6 +35,9 @@ let offsetMs = Date.parse(boot.now) - Date.now(); // server clock minus this com
 let busy = false; // one request at a time: a second press while one is on its way does nothing
 let mode = "idle"; // "finish" while the dossier field is open, "transfer" while the dialog is
 let lost = false; // another clerk took this counter, or this clerk left it elsewhere
+let closed = false; // an admin deactivated this counter
+// Where a ticket can be sent: read again when an admin changes the site's services or counters.
+const targets = { services: boot.services, counters: boot.counters };
 
 const serverNow = () => Date.now() + offsetMs;
 
@@ -75,7 +78,7 @@ function renderHeader() {
   $("paused-banner").textContent = paused ? texts.paused : "";
   document.body.dataset.paused = String(paused);
   $("lost-banner").hidden = !lost;
-  $("lost-text").textContent = lost ? texts.lost_counter : "";
+  $("lost-text").textContent = lost ? (closed ? texts.counter_closed : texts.lost_counter) : "";
 }
 
 function isPaused() {
@@ -273,9 +276,19 @@ async function refresh() {
   const result = await api.get(`${COUNTER}/queue`);
   if (generation !== refreshGeneration) return;
   if (result.ok) {
+    if (closed) {
+      closed = false; // active again
+      if (boot.me.role !== "clerk") lost = false; // a clerk's is decided by applyQueue
+    }
     applyQueue(result.data);
   } else if ([401, 403].includes(result.problem.status)) {
     lost = true;
+  } else if (result.problem.code === "counter_not_found") {
+    // Deactivated: nothing can be called here any more.
+    closed = true;
+    lost = true;
+    applyQueue({ counter: null, waiting: [], waiting_total: 0, no_show: [] });
+    state.counter = null;
   }
   renderAll();
   document.body.dataset.refreshed = String(generation);
@@ -404,8 +417,10 @@ const dialog = $("transfer-dialog");
 
 function fillTransferChoices() {
   const services = $("transfer-service");
+  const chosenService = services.value;
+  const chosenCounter = $("transfer-counter").value;
   services.replaceChildren(
-    ...boot.services.map((service) => {
+    ...targets.services.map((service) => {
       const option = document.createElement("option");
       option.value = service.code;
       option.textContent = service.name;
@@ -414,7 +429,7 @@ function fillTransferChoices() {
   );
   const counters = $("transfer-counter");
   counters.replaceChildren(
-    ...boot.counters.map((counter) => {
+    ...targets.counters.map((counter) => {
       const option = document.createElement("option");
       option.value = String(counter.number);
       option.textContent = counter.name && counter.name !== fill(texts.counter, { n: counter.number })
@@ -424,7 +439,37 @@ function fillTransferChoices() {
     }),
   );
   const counterChoice = dialog.querySelector('input[name="kind"][value="counter"]');
-  counterChoice.disabled = boot.counters.length === 0;
+  counterChoice.disabled = targets.counters.length === 0;
+  if (counterChoice.disabled && counterChoice.checked) {
+    dialog.querySelector('input[name="kind"][value="service"]').checked = true;
+  }
+  // What was chosen stays chosen when it is still there (the dialog may be open).
+  if (targets.services.some((service) => service.code === chosenService)) services.value = chosenService;
+  if (targets.counters.some((counter) => String(counter.number) === chosenCounter)) {
+    counters.value = chosenCounter;
+  }
+  if (dialog.open) syncTransferKind();
+}
+
+let targetsGeneration = 0;
+
+async function refreshTargets() {
+  const generation = ++targetsGeneration;
+  let data = null;
+  try {
+    const response = await fetch(boot.targets_url, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+    if (response.ok) data = await response.json();
+  } catch (_error) {
+    data = null; // offline: the next snapshot after reconnecting reads them again
+  }
+  if (generation !== targetsGeneration || !data) return;
+  targets.services = data.services;
+  targets.counters = data.counters;
+  fillTransferChoices();
+  document.body.dataset.targets = String(generation);
 }
 
 function transferKind() {
@@ -443,7 +488,7 @@ function openTransfer() {
   mode = "transfer";
   $("transfer-number").textContent = ticket.number;
   $("transfer-error").hidden = true;
-  const other = boot.services.find((service) => service.code !== ticket.service);
+  const other = targets.services.find((service) => service.code !== ticket.service);
   if (other) $("transfer-service").value = other.code;
   syncTransferKind();
   renderButtons();
@@ -590,7 +635,11 @@ connectLive({
   onState: (snapshot) => {
     if (snapshot.now) offsetMs = Date.parse(snapshot.now) - Date.now();
     refreshSoon(0); // connected again: whatever happened meanwhile is read anew
+    refreshTargets();
   },
-  onEvent: () => refreshSoon(),
+  onEvent: (name) => {
+    refreshSoon(); // site.updated too: the counter's services or its being active may change
+    if (name === "site.updated") refreshTargets();
+  },
 });
 document.body.dataset.ready = "true";
