@@ -55,8 +55,12 @@ def create_pairing_code(
     created_by: int | None = None,
     ttl: timedelta = DEFAULT_TTL,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> str:
-    """Make a one-time code for a device of ``role``; it expires after ``ttl``."""
+    """Make a one-time code for a device of ``role``; it expires after ``ttl``.
+
+    ``commit=False`` leaves the transaction to the caller (to save an audit entry with it).
+    """
     if role not in ROLES:
         raise invalid("invalid_role", role=role)
     site = site_by_code(session, site_code)
@@ -91,7 +95,10 @@ def create_pairing_code(
             expires_at=moment + ttl,
         )
     )
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return _grouped(digits)
 
 
@@ -177,12 +184,53 @@ def list_tokens(session: Session, site_code: str) -> list[TokenRow]:
     ]
 
 
-def revoke_token(session: Session, token_id: int, now: datetime) -> datetime:
-    """Revoke a token (once; revoking again keeps the first time): it opens nothing any more."""
+def revoke_token(
+    session: Session, token_id: int, now: datetime, *, commit: bool = True
+) -> datetime:
+    """Revoke a token (once; revoking again keeps the first time): it opens nothing any more.
+
+    ``commit=False`` leaves the transaction to the caller (to save an audit entry with it).
+    """
     token = session.get(ApiToken, token_id)
     if token is None:
         raise not_found("token_not_found", token=token_id)
     if token.revoked_at is None:
         token.revoked_at = now
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     return token.revoked_at
+
+
+def cancel_pairing_code(
+    session: Session, site_id: int, code_id: int, now: datetime, *, commit: bool = True
+) -> bool:
+    """Withdraw a code of the site that was not used: it expires now and pairs nothing.
+
+    True when it was cancelled now; False when it had already expired (it is left as it
+    was). A used code, or one unknown at this site, is refused (``pairing_code_not_found``).
+    Compare-and-set like ``redeem_pairing_code``: of a cancel and a redeem at the same
+    instant, exactly one wins. ``commit=False`` leaves the transaction to the caller.
+    """
+    cancelled = session.execute(
+        update(PairingCode)
+        .where(
+            PairingCode.id == code_id,
+            PairingCode.site_id == site_id,
+            PairingCode.used_at.is_(None),
+            PairingCode.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cancelled.rowcount == 1:  # type: ignore[attr-defined]
+        if commit:
+            session.commit()
+        return True
+    used_at = session.execute(
+        select(PairingCode.used_at).where(PairingCode.id == code_id, PairingCode.site_id == site_id)
+    ).first()
+    if used_at is None or used_at[0] is not None:
+        raise not_found("pairing_code_not_found")
+    return False

@@ -114,6 +114,72 @@ def test_a_service_added_in_the_browser_appears_on_the_open_kiosk(
         context.close()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_opening_session_row_is_added_and_removed_in_the_browser(local, page, database):
+    log_in(page, local, "/admin/sites/s1/services/new")
+    page.wait_for_selector("#session-add:not([hidden])")
+    assert page.locator("#sessions-no-js").is_hidden()
+    rows = page.locator("tr.session-row")
+    assert rows.count() == 2  # the two blank rows the page always has
+    page.fill("#code", "DD")
+    page.fill("#name", "Đất đai")
+    page.fill("#number_prefix", "C")
+
+    def fill(row: Any, start: str, end: str, days: tuple[str, ...] = ()) -> None:
+        row.locator("input[name$='-start']").fill(start)
+        row.locator("input[name$='-end']").fill(end)
+        for day in days:
+            row.locator(f"input[type=checkbox][value='{day}']").check()
+
+    fill(rows.nth(0), "07:30", "11:30", ("1", "2", "3", "4", "5"))
+    fill(rows.nth(1), "13:30", "17:00", ("1", "2", "3", "4", "5"))
+    page.click("#session-add")
+    assert rows.count() == 3
+    third = rows.nth(2)
+    assert third.locator("input[name$='-start']").input_value() == ""
+    assert third.locator("input[name$='-start']").get_attribute("name") == "sessions-2-start"
+    assert page.evaluate("document.activeElement.name") == "sessions-2-days"
+    fill(third, "07:30", "11:30", ("6",))
+    # One more, then "Xóa" takes it away again.
+    page.click("#session-add")
+    assert rows.count() == 4
+    fill(rows.nth(3), "20:00", "21:00")
+    rows.nth(3).locator("button.session-remove").click()
+    assert rows.count() == 3
+    page.click("form.admin-form button[type=submit]")
+    page.wait_for_url(f"{local}/admin/sites/s1/services", timeout=WAIT_MS)
+    with database.reads() as session:
+        saved = session.query(Service).filter(Service.code == "DD").one().sessions
+    assert saved == [
+        {"start": "07:30", "end": "11:30", "days": [1, 2, 3, 4, 5]},
+        {"start": "13:30", "end": "17:00", "days": [1, 2, 3, 4, 5]},
+        {"start": "07:30", "end": "11:30", "days": [6]},
+    ]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_service_form_works_without_javascript(local, chromium, database):
+    context = chromium.new_context(java_script_enabled=False, locale="vi-VN")
+    page = context.new_page()
+    try:
+        log_in(page, local, "/admin/sites/s1/services/new")
+        assert page.locator("#session-add").is_hidden()
+        assert page.locator("#sessions-no-js").is_visible()
+        assert page.locator("button.session-remove:visible").count() == 0
+        page.fill("#code", "DD")
+        page.fill("#name", "Đất đai")
+        page.fill("#number_prefix", "C")
+        page.locator("tr.session-row").nth(1).locator("input[name$='-start']").fill("13:30")
+        page.locator("tr.session-row").nth(1).locator("input[name$='-end']").fill("17:00")
+        page.click("form.admin-form button[type=submit]")
+        page.wait_for_url(f"{local}/admin/sites/s1/services", timeout=WAIT_MS)
+    finally:
+        context.close()
+    with database.reads() as session:
+        saved = session.query(Service).filter(Service.code == "DD").one().sessions
+    assert saved == [{"start": "13:30", "end": "17:00"}]
+
+
 # --- the README's picture ------------------------------------------------------------------
 
 

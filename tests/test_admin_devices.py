@@ -253,3 +253,103 @@ def test_the_device_forms_without_their_csrf_token_are_refused(
     with database.reads() as session:
         assert session.get(ApiToken, number).revoked_at is not None  # type: ignore[union-attr]
         assert session.scalars(select(AuditEntry.action)).all()[-1] == "device.revoke"
+
+
+# --- cancelling a pending code ----------------------------------------------------------------
+
+
+def pending_id(database: Database, label: str) -> int:
+    with database.reads() as session:
+        return session.scalars(select(PairingCode.id).where(PairingCode.label == label)).one()
+
+
+def test_a_cancelled_code_no_longer_pairs(
+    app: Any, database: Database, staff: dict[str, int], clock: Any
+) -> None:
+    manager = login(app, "quanly1")
+    code = make_code(manager, label="Màn hình sảnh")
+    number = pending_id(database, "Màn hình sảnh")
+    page = manager.get("/admin/sites/s1/devices").get_data(as_text=True)
+    action = f'action="/admin/sites/s1/devices/codes/{number}/cancel"'
+    assert f'data-code-id="{number}"' in page and action in page
+
+    clock.advance(minutes=3)
+    response = manager.post(f"/admin/sites/s1/devices/codes/{number}/cancel")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/sites/s1/devices"
+    page = manager.get("/admin/sites/s1/devices").get_data(as_text=True)
+    assert "Đã hủy mã kết nối." in page and "Không có mã nào đang chờ." in page
+    with database.reads() as session:
+        assert session.get(PairingCode, number).expires_at == clock()  # type: ignore[union-attr]
+    entry = audit_rows(database)[-1]
+    assert (entry.action, entry.user_id, entry.remote_addr) == (
+        "device.code_cancel",
+        staff["quanly1"],
+        ADMIN_ADDR,
+    )
+    assert entry.site_id is not None and "Màn hình sảnh" in entry.target
+    assert entry.detail["code_id"] == number and code not in str(entry.detail)
+
+    screen = app.test_client()
+    refused = screen.post("/pair", data={"code": code})
+    assert refused.status_code == 400 and "hết hạn" in refused.get_data(as_text=True)
+    with screen.session_transaction() as session:
+        assert SESSION_KEY not in session
+    with database.reads() as session:
+        assert session.scalars(select(ApiToken)).all() == []
+    # Cancelling again changes nothing and writes no second entry.
+    before = snapshot(database)
+    assert manager.post(f"/admin/sites/s1/devices/codes/{number}/cancel").status_code == 302
+    assert snapshot(database) == before
+
+
+def test_a_used_code_cannot_be_cancelled(
+    app: Any, database: Database, staff: dict[str, int]
+) -> None:
+    manager = login(app, "quanly1")
+    code = make_code(manager, label="Kiosk")
+    number = pending_id(database, "Kiosk")
+    assert app.test_client().post("/pair", data={"code": code}).status_code == 302
+    before = snapshot(database)
+    response = manager.post(f"/admin/sites/s1/devices/codes/{number}/cancel")
+    assert response.status_code == 302
+    assert "đã được dùng" in manager.get("/admin/sites/s1/devices").get_data(as_text=True)
+    assert snapshot(database) == before
+    assert manager.post("/admin/sites/s1/devices/codes/9999/cancel").status_code == 404
+
+
+def test_only_the_sites_managers_and_admins_cancel_its_codes(
+    app: Any, database: Database, staff: dict[str, int], clock: Any
+) -> None:
+    make_user(database, clock, "quanly2", "manager", ("s2",))
+    code = make_code(login(app, "root"), site="s1", label="Sảnh s1")
+    number = pending_id(database, "Sảnh s1")
+    other, clerk = login(app, "quanly2"), login(app, "lan")
+    before = snapshot(database)
+    assert other.post(f"/admin/sites/s1/devices/codes/{number}/cancel").status_code == 403
+    # Through their own site's address, another site's code is not found.
+    assert other.post(f"/admin/sites/s2/devices/codes/{number}/cancel").status_code == 404
+    assert clerk.post(f"/admin/sites/s1/devices/codes/{number}/cancel").status_code == 403
+    assert snapshot(database) == before
+    assert app.test_client().post("/pair", data={"code": code}).status_code == 302
+
+
+def test_cancelling_a_code_without_the_csrf_token_is_refused(
+    app: Any, database: Database, staff: dict[str, int]
+) -> None:
+    admin = login(app, "root")
+    code = make_code(admin, label="Sảnh")
+    number = pending_id(database, "Sảnh")
+    app.config["WTF_CSRF_ENABLED"] = True
+    url = f"/admin/sites/s1/devices/codes/{number}/cancel"
+    before = snapshot(database)
+    assert admin.post(url).status_code == 400
+    assert admin.post(url, data={"csrf_token": "gia-mao"}).status_code == 400
+    assert snapshot(database) == before
+    page = admin.get("/admin/sites/s1/devices").get_data(as_text=True)
+    assert admin.post(url, data={"csrf_token": csrf_from(page)}).status_code == 302
+    assert audit_rows(database)[-1].action == "device.code_cancel"
+    screen = app.test_client()
+    token = csrf_from(screen.get("/pair").get_data(as_text=True))
+    refused = screen.post("/pair", data={"code": code, "csrf_token": token})
+    assert refused.status_code == 400 and "hết hạn" in refused.get_data(as_text=True)

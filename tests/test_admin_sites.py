@@ -422,6 +422,54 @@ def test_a_manager_adds_a_service(client, center, database, events):
     assert audit_actions(database) == [("service.create", "DD")]
 
 
+def test_a_service_with_more_sessions_than_the_blank_rows_is_saved(client, center, database):
+    """Rows added on the page (the script numbers them on, with gaps where one was removed)."""
+    login(client, "mai")
+    page = text(client.get("/admin/sites/s1/services/new"))
+    assert 'id="session-add"' in page and "service_form.js" in page
+    assert "Thêm khung giờ" in page and "Xóa" in page
+    form = service_form(
+        **{
+            "sessions-2-days": ["6"],
+            "sessions-2-start": "07:30",
+            "sessions-2-end": "11:30",
+            "sessions-5-start": "18:00",  # row 3 and 4 were added, then removed
+            "sessions-5-end": "19:30",
+            "sessions-6-start": "",
+            "sessions-6-end": "",
+        }
+    )
+    response = client.post("/admin/sites/s1/services/new", data=form)
+    assert response.status_code == 302, text(response)
+    with database.reads() as session:
+        service = session.scalars(select(Service).where(Service.code == "DD")).one()
+        assert service.sessions == [
+            {"start": "07:30", "end": "11:30", "days": [1, 2, 3, 4, 5]},
+            {"start": "13:30", "end": "17:00", "days": [1, 2, 3, 4, 5]},
+            {"start": "07:30", "end": "11:30", "days": [6]},
+            {"start": "18:00", "end": "19:30"},
+        ]
+        sid = service.id
+    # Shown again with its four rows and two blank ones.
+    page = text(client.get(f"/admin/sites/s1/services/{sid}"))
+    assert page.count('class="session-row') == 6
+    assert 'name="sessions-5-start"' in page and 'name="sessions-6-start"' not in page
+
+
+def test_a_wrong_added_row_is_named_beside_it(client, center, database):
+    login(client, "mai")
+    form = service_form(**{"sessions-4-start": "20:00", "sessions-4-end": "19:00"})
+    page = refused(
+        client,
+        database,
+        "/admin/sites/s1/services/new",
+        form,
+        "Giờ bắt đầu phải trước giờ kết thúc.",
+    )
+    assert 'id="sessions-3-error"' in page  # the fourth row on the page
+    assert 'value="20:00"' in page
+
+
 def test_the_new_service_can_give_tickets_at_once(client, center, database, clock):
     login(client, "mai")
     form = service_form(number_prefix="", range_start="3001", range_end="3999", daily_cap="50")
@@ -700,6 +748,58 @@ def test_a_counter_number_with_devices_bound_to_it_does_not_change(
         form,
         "Có 1 thiết bị đang gắn với quầy số 1: thu hồi chúng trước khi đổi số.",
     )
+
+
+BUSY = (
+    "Quầy đang gọi hoặc phục vụ một phiếu; hãy hoàn thành hoặc chuyển phiếu trước khi ngừng"
+    " hoạt động."
+)
+
+
+@pytest.mark.parametrize("serving", [False, True], ids=["called", "serving"])
+def test_a_counter_with_a_ticket_called_or_served_there_is_not_deactivated(
+    client, center, database, events, serving
+):
+    uow = runtime(client.application).uow
+    ticket = engine.issue_ticket(uow(), "s1", "HT").ticket
+    engine.call_next(uow(), "s1", 1)
+    if serving:
+        engine.start(uow(), "s1", 1)
+    events.events.clear()
+    login(client, "mai")
+    cid = counter_id(database, 1)
+    form = counter_form(database, number="1", active=None)
+    page = refused(client, database, f"/admin/sites/s1/counters/{cid}", form, BUSY)
+    assert 'id="active-error"' in page
+    assert events.events == [] and audit_actions(database) == []
+
+    # Once the ticket is transferred, the same form saves; taking a service away from a
+    # counter serving one of its tickets was never refused.
+    engine.transfer(uow(), "s1", ticket["id"], from_counter=1, to_service="CT")
+    assert client.post(f"/admin/sites/s1/counters/{cid}", data=form).status_code == 302
+    with database.reads() as session:
+        counter = session.get(Counter, cid)
+        assert counter is not None and not counter.active and counter.current_ticket_id is None
+
+
+def test_a_service_can_be_taken_from_a_counter_serving_one_of_its_tickets(client, center, database):
+    uow = runtime(client.application).uow
+    engine.issue_ticket(uow(), "s1", "HT")
+    engine.call_next(uow(), "s1", 1)
+    login(client, "mai")
+    cid = counter_id(database, 1)
+    ids = service_ids(database)
+    form = counter_form(
+        database,
+        number="1",
+        **{"services-0-serves": None, "services-1-serves": "y", "services-1-weight": "1"},
+    )
+    assert client.post(f"/admin/sites/s1/counters/{cid}", data=form).status_code == 302
+    with database.reads() as session:
+        counter = session.get(Counter, cid)
+        assert counter is not None and counter.active and counter.current_ticket_id is not None
+        links = session.scalars(select(CounterService).where(CounterService.counter_id == cid))
+        assert {link.service_id for link in links} == {ids["CT"]}
 
 
 def test_a_manager_frees_a_counter_from_its_clerk(client, center, database, events):

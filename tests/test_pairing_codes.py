@@ -20,6 +20,7 @@ from server.engine.errors import QueueError
 from server.messages import error_text
 from server.models import ApiToken, PairingCode
 from server.pairing_codes import (
+    cancel_pairing_code,
     create_pairing_code,
     list_tokens,
     redeem_pairing_code,
@@ -110,6 +111,64 @@ def test_an_expired_or_unknown_code_is_refused(database: Database, site: None, c
     with database.reads() as s:
         assert s.execute(select(func.count()).select_from(ApiToken)).scalar_one() == 0
         assert s.execute(select(PairingCode.used_at)).scalar_one() is None
+
+
+def code_row(database: Database) -> PairingCode:
+    with database.reads() as s:
+        return s.execute(select(PairingCode).order_by(PairingCode.id.desc()).limit(1)).scalar_one()
+
+
+def cancel(database: Database, code_id: int, now: Any, site_id: int | None = None) -> bool:
+    with database.writes() as s:
+        row = s.get(PairingCode, code_id)
+        return cancel_pairing_code(s, site_id or (row.site_id if row else 1), code_id, now)
+
+
+def test_a_cancelled_code_pairs_nothing(database: Database, site: None, clock: Any) -> None:
+    code = make_code(database, clock)
+    pending = code_row(database)
+    clock.advance(minutes=5)
+    assert cancel(database, pending.id, clock()) is True
+    assert code_row(database).expires_at == clock()
+    assert refusal(database, code, clock()).code == "pairing_code_expired"
+    assert refusal(database, code, clock() + timedelta(hours=1)).code == "pairing_code_expired"
+    # Again: it had already expired, nothing changes.
+    clock.advance(minutes=5)
+    assert cancel(database, pending.id, clock()) is False
+    assert code_row(database).expires_at == clock() - timedelta(minutes=5)
+    with database.reads() as s:
+        assert s.execute(select(func.count()).select_from(ApiToken)).scalar_one() == 0
+
+
+def test_a_used_unknown_or_other_sites_code_cannot_be_cancelled(
+    database: Database, site: None, clock: Any
+) -> None:
+    with database.writes() as s:
+        build_site(s, "s2")
+    code = make_code(database, clock)
+    used = code_row(database)
+    redeem(database, code, clock())
+    with database.writes() as s:
+        create_pairing_code(s, "s2", "display", now=clock())
+    other = code_row(database)  # s2's
+    assert other.site_id != used.site_id
+    for code_id in (used.id, 9999, other.id):
+        with pytest.raises(QueueError) as caught:
+            cancel(database, code_id, clock(), site_id=used.site_id)
+        assert (caught.value.code, caught.value.kind) == ("pairing_code_not_found", "not_found")
+    assert code_row(database).expires_at == other.expires_at
+
+
+def test_a_cancel_left_to_the_caller_is_undone_by_a_rollback(
+    database: Database, site: None, clock: Any
+) -> None:
+    code = make_code(database, clock)
+    pending = code_row(database)
+    with database.writes() as s:
+        assert cancel_pairing_code(s, pending.site_id, pending.id, clock(), commit=False)
+        s.rollback()
+    assert code_row(database).expires_at == pending.expires_at
+    assert redeem(database, code, clock())
 
 
 @pytest.mark.parametrize(

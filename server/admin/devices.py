@@ -23,7 +23,13 @@ from .. import audit
 from ..engine.errors import QueueError
 from ..messages import error_text
 from ..models import ApiToken, PairingCode, Site, User
-from ..pairing_codes import DEFAULT_TTL, create_pairing_code, list_tokens, revoke_token
+from ..pairing_codes import (
+    DEFAULT_TTL,
+    cancel_pairing_code,
+    create_pairing_code,
+    list_tokens,
+    revoke_token,
+)
 from ..runtime import runtime
 from . import bp
 from .access import managed_site, manager_page, me
@@ -127,6 +133,10 @@ def devices(code: str) -> Any:
     return _page(_site(code), form)
 
 
+def _code_target(role: str, counter: int | None, label: str) -> str:
+    return f"{role}" + (f":{counter}" if counter is not None else "") + f" {label}"
+
+
 def _refuse(form: DeviceCodeForm, field: str, message: str) -> None:
     target = getattr(form, field)
     target.errors = [*target.errors, message]
@@ -165,17 +175,6 @@ def device_code(code: str) -> Any:
     now = rt.clock()
     try:
         with rt.db.writes() as session:
-            # Added first: create_pairing_code commits, saving the entry and the code together.
-            audit.record(
-                session,
-                "device.code",
-                user_id=staff.id,
-                site_id=site.id,
-                target=f"{role}" + (f":{counter}" if counter is not None else "") + f" {label}",
-                detail={"role": role, "counter": counter, "label": label, "settings": settings},
-                remote_addr=request.remote_addr or "",
-                at=now,
-            )
             pairing = create_pairing_code(
                 session,
                 site.code,
@@ -185,7 +184,19 @@ def device_code(code: str) -> Any:
                 settings=settings,
                 created_by=staff.id,
                 now=now,
+                commit=False,
             )
+            audit.record(
+                session,
+                "device.code",
+                user_id=staff.id,
+                site_id=site.id,
+                target=_code_target(role, counter, label),
+                detail={"role": role, "counter": counter, "label": label, "settings": settings},
+                remote_addr=request.remote_addr or "",
+                at=now,
+            )
+            session.commit()  # the code and its entry together
     except QueueError as err:
         _refuse(form, ERROR_FIELDS.get(err.code, "role"), _(error_text(err.code, err.params)))
         return _page(site, form, 400)
@@ -222,7 +233,7 @@ def device_revoke(code: str, token_id: int) -> Any:
         if not _may_revoke(token.role):
             abort(403)
         if token.revoked_at is None:
-            # Added first: revoke_token commits, so the entry and the revocation go together.
+            revoke_token(session, token.id, now, commit=False)
             audit.record(
                 session,
                 "device.revoke",
@@ -233,6 +244,46 @@ def device_revoke(code: str, token_id: int) -> Any:
                 remote_addr=request.remote_addr or "",
                 at=now,
             )
-            revoke_token(session, token.id, now)
+            session.commit()  # the revocation and its entry together
     flash(_("Đã thu hồi mã truy cập số %(id)d.", id=token_id), "success")
+    return redirect(url_for("admin.devices", code=code))
+
+
+@bp.post("/sites/<code>/devices/codes/<int:code_id>/cancel")
+@manager_page
+def device_code_cancel(code: str, code_id: int) -> Any:
+    """Withdraw a pairing code nobody used yet (given to the wrong person, or not needed)."""
+    staff = me()
+    rt = runtime()
+    now = rt.clock()
+    with rt.db.writes() as session:
+        site = managed_site(session, staff, code)
+        pairing = session.get(PairingCode, code_id)
+        if pairing is None or pairing.site_id != site.id:
+            abort(404)
+        if not _may_revoke(pairing.role):
+            abort(403)
+        try:
+            cancelled = cancel_pairing_code(session, site.id, code_id, now, commit=False)
+        except QueueError:  # used meanwhile: a device has it now, revoke its token instead
+            flash(_("Mã kết nối này đã được dùng; hãy thu hồi mã truy cập của thiết bị."), "error")
+            return redirect(url_for("admin.devices", code=code))
+        if cancelled:
+            audit.record(
+                session,
+                "device.code_cancel",
+                user_id=staff.id,
+                site_id=site.id,
+                target=_code_target(pairing.role, pairing.counter_number, pairing.label),
+                detail={
+                    "code_id": pairing.id,
+                    "role": pairing.role,
+                    "counter": pairing.counter_number,
+                    "label": pairing.label,
+                },
+                remote_addr=request.remote_addr or "",
+                at=now,
+            )
+            session.commit()  # the cancellation and its entry together
+    flash(_("Đã hủy mã kết nối."), "success")
     return redirect(url_for("admin.devices", code=code))

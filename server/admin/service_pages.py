@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..engine import numbering
@@ -14,7 +15,7 @@ from . import bp
 from .access import manager_page
 from .site_forms import ServiceForm, flat_errors, session_errors_on_form
 from .site_pages import INVALID, actor, page, save, site_of_url
-from .site_setup import WEEKDAYS, ServiceData, save_service, weekday_names
+from .site_setup import MAX_SESSIONS, WEEKDAYS, ServiceData, save_service, weekday_names
 
 
 def _sample_number(service: Service) -> str:
@@ -39,7 +40,7 @@ def services(code: str) -> Any:
             services=rows,
             sample=_sample_number,
             capacity=numbering.capacity,
-            weekday_names=weekday_names,
+            weekday_names=lambda days: weekday_names(days, gettext),
         )
 
 
@@ -64,6 +65,7 @@ def _service_form(site: Any, service_id: int | None) -> Any:
             title=title,
             service_id=service_id,
             weekdays=WEEKDAYS,
+            max_sessions=MAX_SESSIONS,
         )
 
     if request.method == "GET":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -78,7 +78,8 @@ class _Row(Form):
 
 
 def _options(pairs: Any) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+    """Choices whose Vietnamese labels are translated when the page is drawn."""
+    return [SelectChoice(value, lazy_gettext(label)) for value, label in pairs]
 
 
 def _required() -> list[Any]:

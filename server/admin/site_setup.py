@@ -11,7 +11,7 @@ translation).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -590,6 +590,13 @@ def _check_counter(
             checks.fail("services", "Lĩnh vực không thuộc đơn vị này.")
         elif weight not in WEIGHTS:
             checks.fail(f"weight-{service_id}", "Trọng số từ 1 đến 10.")
+    if current is not None and current.active and not data.active and current.current_ticket_id:
+        # The ticket would stay "called" or "serving" at a counter nobody can open any more.
+        checks.fail(
+            "active",
+            "Quầy đang gọi hoặc phục vụ một phiếu; hãy hoàn thành hoặc chuyển phiếu"
+            " trước khi ngừng hoạt động.",
+        )
 
 
 def _counter_summary(counter: Counter) -> dict[str, Any]:
@@ -607,14 +614,18 @@ def save_counter(
     """Add a counter (``counter_id`` None) or change one; returns its id.
 
     Numbers are unique per site; a number devices are bound to keeps them working,
-    so it changes only once they are revoked. Weights: higher is served first.
+    so it changes only once they are revoked. A counter with a ticket called or
+    being served there stays active until that ticket is finished or transferred.
+    Weights: higher is served first.
     """
     data.name = _clean(data.name)
     with uow:
         site = _site(uow.session, site_code)
         current = None
         if counter_id is not None:
-            current = uow.session.get(Counter, counter_id)
+            # Locked as the engine locks it (see LOCK in engine.tickets): a call at this
+            # counter waits for this change, or this change sees the ticket it called.
+            current = uow.session.get(Counter, counter_id, with_for_update={"key_share": True})
             if current is None or current.site_id != site.id:
                 raise LookupError(counter_id)
         checks = _Checks()
@@ -658,8 +669,9 @@ def audited(uow: UnitOfWork, action: str, **entry: Any) -> UnitOfWork:
     return uow
 
 
-def weekday_names(days: Iterable[int]) -> str:
-    return ", ".join(WEEKDAYS[d] for d in sorted(days) if d in WEEKDAYS) or "Hằng ngày"
+def weekday_names(days: Iterable[int], say: Callable[[str], str] = str) -> str:
+    """ "T2, T3" for the days of a session, or "Hằng ngày"; ``say`` translates each word."""
+    return ", ".join(say(WEEKDAYS[d]) for d in sorted(days) if d in WEEKDAYS) or say("Hằng ngày")
 
 
 __all__ = [
