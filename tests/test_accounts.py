@@ -351,7 +351,7 @@ def test_user_create_reads_the_password_from_stdin(run: Any, cli_url: str) -> No
 def test_user_create_refuses_an_unknown_site_or_a_taken_name(run: Any) -> None:
     _ok(run("init", "--demo"))
     unknown = run("user", "create", "--username", "lan", "--role", "clerk", "--site", "xyz")
-    assert unknown.exit_code == 2 and "Không có đơn vị 'xyz'" in unknown.output
+    assert unknown.exit_code == 2 and "Không có đơn vị “xyz”" in unknown.output
     taken = run("user", "create", "--username", "admin", "--role", "admin")
     assert taken.exit_code == 2 and "đã có" in taken.output
     missing = run("user", "password", "ai-do")

@@ -119,6 +119,7 @@ def test_extraction_finds_the_admin_messages() -> None:
     accounts = account_messages()
     assert "Cán bộ cần đúng một đơn vị." in accounts
     assert f"Mật khẩu phải có ít nhất {accounts_services.MIN_PASSWORD_LENGTH} ký tự." in accounts
+    assert "Tên đăng nhập “%(username)s” đã có." in accounts  # filled in after translation
     assert not any("{" in m or "'" in m for m in accounts)  # user data is never an id
 
 

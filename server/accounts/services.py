@@ -39,8 +39,12 @@ MAX_PHOTO_URL = 500
 class AccountError(Exception):
     """A refused account change, with the Vietnamese message to show and the field it is about."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, template: str, field: str | None = None, **params: object) -> None:
+        message = template % params if params else template
         super().__init__(message)
+        # The catalog translates the template; what was typed is filled in afterwards.
+        self.template = template
+        self.params = params
         self.message = message
         self.field = field
 
@@ -145,7 +149,7 @@ def _sites(session: Session, site_codes: Iterable[str]) -> list[Site]:
     for code in dict.fromkeys(site_codes):
         site = session.scalar(select(Site).where(Site.code == code))
         if site is None:
-            raise AccountError(f"Không có đơn vị '{code}'.", "sites")
+            raise AccountError("Không có đơn vị “%(code)s”.", "sites", code=code)
         sites.append(site)
     return sites
 
@@ -215,7 +219,7 @@ def create_user(
     _check_role_and_sites(role, site_codes)
     _check_new_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"Tên đăng nhập '{username}' đã có.", "username")
+        raise AccountError("Tên đăng nhập “%(username)s” đã có.", "username", username=username)
     sites = _sites(session, site_codes)
     if actor is not None:
         _check_may_manage(actor, role, tuple(site.id for site in sites))
@@ -274,7 +278,7 @@ def reset_password(
     username = normalize_username(username)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NoSuchAccount(f"Không có tài khoản '{username}'.")
+        raise NoSuchAccount("Không có tài khoản “%(username)s”.", username=username)
     sites = site_ids(session, user.id)
     if actor is not None:
         _check_may_manage(actor, user.role, sites)

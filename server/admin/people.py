@@ -54,7 +54,7 @@ def actor() -> Actor:
 
 def show_error(form: Form, err: AccountError) -> None:
     """Put a refusal beside its field (or above the form when it names none)."""
-    message = _(err.message)
+    message = _(err.template, **err.params)
     field = getattr(form, err.field, None) if err.field else None
     if field is None:
         form.form_errors.append(message)
