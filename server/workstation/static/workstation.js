@@ -496,8 +496,17 @@ function openTransfer() {
   (transferKind() === "service" ? $("transfer-service") : $("transfer-counter")).focus();
 }
 
+// Back to the shortcuts at once: the dialog's "close" event comes a moment later, and a
+// select left with the focus would swallow the next key.
+function transferClosed() {
+  mode = "idle";
+  if (dialog.contains(document.activeElement)) document.activeElement.blur();
+  renderButtons();
+}
+
 function closeTransfer() {
   if (dialog.open) dialog.close();
+  transferClosed();
 }
 
 async function confirmTransfer(event) {
@@ -584,15 +593,17 @@ $("dossier").addEventListener("keydown", (event) => {
 });
 
 dialog.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    event.preventDefault();
+    closeTransfer();
+    return;
+  }
   if (event.key === "Enter" && !(event.target instanceof HTMLButtonElement)) {
     event.preventDefault();
     confirmTransfer();
   }
 });
-dialog.addEventListener("close", () => {
-  mode = "idle";
-  renderButtons();
-});
+dialog.addEventListener("close", transferClosed);
 
 // --- wiring -------------------------------------------------------------------------------
 
