@@ -400,7 +400,7 @@ def test_an_unreachable_server_never_leaves_the_kiosk_stuck(local, make_token, p
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_gap_in_seq_asks_for_the_snapshot_again(local, page):
-    """live.js alone, with a stand-in for the Socket.IO client."""
+    """The shared live connection alone, with a stand-in for the Socket.IO client."""
     page.goto(f"{local}/healthz")
     result = page.evaluate(
         """async () => {
@@ -413,10 +413,10 @@ def test_a_gap_in_seq_asks_for_the_snapshot_again(local, page):
             connected: true,
             active: true,
           });
-          const { connectLive } = await import("/kiosk/static/kiosk/live.js");
+          const { connectLive } = await import("/static/live/connect.js");
           const applied = [];
           connectLive({
-            token: "xph_test", onState: (s) => applied.push(["state", s.seq]),
+            auth: { token: "xph_test" }, onState: (s) => applied.push(["state", s.seq]),
             onEvent: (name, m) => applied.push([name, m.seq]), onConnection: () => {},
             refreshMs: 1e9, settleMs: 1e9,
           });
@@ -428,7 +428,10 @@ def test_a_gap_in_seq_asks_for_the_snapshot_again(local, page):
           const afterGap = emitted.slice(beforeGap);
           handlers["state"]({ seq: 9, services: [] });
           handlers["ticket.updated"]({ seq: 10, waiting: {} });
-          return { applied, beforeGap, afterGap, total: emitted.length };
+          const beforeSettings = emitted.length;
+          handlers["site.updated"]({ seq: 11, changed: "services" });  // an admin's change
+          const afterSettings = emitted.slice(beforeSettings);
+          return { applied, beforeGap, afterGap, total: beforeSettings, afterSettings };
         }"""
     )
     assert result["applied"] == [
@@ -437,6 +440,8 @@ def test_a_gap_in_seq_asks_for_the_snapshot_again(local, page):
         ["ticket.called", 9],
         ["state", 9],
         ["ticket.updated", 10],
+        ["site.updated", 11],
     ]
     assert result["beforeGap"] == 0 and result["afterGap"] == ["sync"]
     assert result["total"] == 1  # no gap after the snapshot: nothing more asked
+    assert result["afterSettings"] == ["sync"]  # settings changed: the snapshot again

@@ -129,9 +129,11 @@ def test_the_page_in_english(paired):
 
 
 def test_the_script_modules_are_served_as_javascript(paired):
-    for name in ("kiosk.js", "live.js", "issue.js", "print.js", "text.js", "slip.js"):
+    for name in ("kiosk.js", "issue.js", "print.js", "text.js", "slip.js"):
         response = paired.get(f"/kiosk/static/kiosk/{name}")
         assert response.status_code == 200 and "javascript" in response.mimetype, name
+    shared = paired.get("/static/live/connect.js")  # the Socket.IO link, shared with /counter
+    assert shared.status_code == 200 and "javascript" in shared.mimetype
 
 
 def test_every_sentence_has_its_english_with_the_same_placeholders(app):

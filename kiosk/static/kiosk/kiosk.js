@@ -2,7 +2,7 @@
 // and come back to the start by itself. Whatever goes wrong, the screen returns to the start.
 
 import { issueTicket, newKey } from "./issue.js";
-import { connectLive } from "./live.js";
+import { connectLive } from "/static/live/connect.js";
 import { printSlip } from "./print.js";
 import { Text } from "./text.js";
 
@@ -418,7 +418,7 @@ function start() {
   }, OFFLINE_GRACE_MS);
   if (typeof window.io === "function") {
     kiosk.live = connectLive({
-      token: page.token,
+      auth: { token: page.token },
       onState: applyState,
       onEvent: applyEvent,
       onConnection: setConnected,

@@ -6,7 +6,7 @@
 // Names and numbers are written with textContent only: a name containing HTML stays text.
 
 import { makeApi } from "./api.js";
-import { connectLive } from "./live.js";
+import { connectLive } from "/static/live/connect.js";
 import { clockText, fill, timeOfDay, waitedText } from "./format.js";
 
 const boot = JSON.parse(document.getElementById("xephang-boot").textContent);
@@ -641,7 +641,7 @@ function setConnection(connected) {
 // Events and snapshots only say that something changed: the queue is read again, so a late
 // event can never put back a state older than the answer to the clerk's last press.
 connectLive({
-  site: siteCode,
+  auth: { site: siteCode },
   onConnection: setConnection,
   onState: (snapshot) => {
     if (snapshot.now) offsetMs = Date.parse(snapshot.now) - Date.now();

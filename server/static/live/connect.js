@@ -1,22 +1,26 @@
-// Live counts over Socket.IO: a `state` snapshot first, then events; a gap in `seq` asks for
-// the snapshot again. Socket.IO reconnects by itself and sends `state` again after it.
+// One Socket.IO connection to a site's room, shared by the kiosk and the clerk's page.
+//
+// The server sends a `state` snapshot first (again after every reconnect), then events, each
+// with the site's `seq`. An event already in the snapshot is dropped; a gap in `seq` asks for
+// the snapshot again (`sync`), and so does `site.updated` (an admin changed services,
+// counters or settings). Socket.IO reconnects by itself; a connection the server refused or
+// closed is retried here.
 
-const EVENTS = [
+export const EVENTS = [
   "ticket.issued",
   "ticket.called",
   "ticket.updated",
   "counter.updated",
   "site.updated",
 ];
-const RETRY_REFUSED_MS = 10000;
+const RETRY_REFUSED_MS = 5000;
 const SYNC_WAIT_MS = 10000; // a `sync` left unanswered does not block the next one for ever
 
-export function connectLive({ token, onState, onEvent, onConnection, refreshMs, settleMs }) {
-  const socket = window.io({
-    auth: { token },
-    reconnectionDelay: 1000,
-    reconnectionDelayMax: 5000,
-  });
+// auth: {token} for a paired device, {site} for a logged-in staff page.
+// settleMs: after events, read the snapshot again this much later (estimates); 0 = never.
+// refreshMs: read the snapshot again this often (opening hours pass without events); 0 = never.
+export function connectLive({ auth, onState, onEvent, onConnection, refreshMs = 0, settleMs = 0 }) {
+  const socket = window.io({ auth, reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
   let seq = null;
   let syncing = false;
   let settleTimer = null;
@@ -58,14 +62,9 @@ export function connectLive({ token, onState, onEvent, onConnection, refreshMs, 
         if (message.seq > seq + 1) sync(); // missed one: read everything again
       }
       if (typeof message.seq === "number") seq = message.seq;
-      // An admin changed services or settings: read the whole snapshot again now.
-      if (name === "site.updated") {
-        sync();
-        return;
-      }
+      if (name === "site.updated") sync();
       onEvent(name, message);
-      // Waiting counts come with the event; estimates are re-read a little later.
-      if (settleTimer === null) {
+      if (settleMs > 0 && settleTimer === null) {
         settleTimer = setTimeout(() => {
           settleTimer = null;
           sync();
@@ -74,7 +73,6 @@ export function connectLive({ token, onState, onEvent, onConnection, refreshMs, 
     });
   }
 
-  // Opening hours pass without any event: re-read now and then.
-  setInterval(sync, refreshMs);
+  if (refreshMs > 0) setInterval(sync, refreshMs);
   return { sync, socket };
 }
