@@ -44,6 +44,7 @@ ERRORS: dict[str, str] = {
     "counter_sign_in_required": "Vui lòng chọn quầy làm việc trước khi thao tác.",
     "counter_taken": "Quầy số {counter} đang do cán bộ {clerk} làm việc.",
     "too_many_requests": "Thử quá nhiều lần. Vui lòng đợi một lát rồi thử lại.",
+    "not_staff_of_site": "Tài khoản này không làm việc tại đơn vị “{site}”.",
     "staff_login_required": "Thao tác này cần cán bộ đăng nhập trên trang quầy.",
     "take_over_not_allowed": "Chỉ quản lý mới được nhận thay quầy của cán bộ khác.",
     "socket_unauthorized": "Thiết bị chưa được cấp mã truy cập hợp lệ.",

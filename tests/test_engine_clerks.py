@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from server import engine
 from server.db import Database
 from server.engine import QueueError, UnitOfWork
-from server.models import Counter, Rating, Site, User
+from server.models import Counter, Rating, Site, User, UserSite
 
 from .factories import (
     HCM_MORNING,
@@ -53,7 +53,9 @@ def add_user(
     role: str = "clerk",
     photo_url: str | None = None,
     active: bool = True,
+    sites: tuple[str, ...] | None = None,
 ) -> int:
+    """A staff account linked to ``sites`` (by default every site there is by now)."""
     with database.writes() as s:
         user = User(
             username=username,
@@ -65,6 +67,9 @@ def add_user(
             created_at=HCM_MORNING,
         )
         s.add(user)
+        s.flush()
+        query = select(Site.id) if sites is None else select(Site.id).where(Site.code.in_(sites))
+        s.add_all(UserSite(user_id=user.id, site_id=site_id) for site_id in s.scalars(query))
         s.commit()
         return user.id
 
@@ -184,6 +189,19 @@ def test_signing_in_at_another_site_leaves_the_first_sites_counter(
         ("s1", 3),
         ("s2", 1),
     ]
+
+
+def test_only_an_active_account_of_the_site_signs_in(database, uow, published, site) -> None:
+    """Tickets and ratings follow whoever signs in, so the engine checks it too."""
+    only_s1 = add_user(database, "hoa", "Hoa", sites=("s1",))
+    gone = add_user(database, "cuc", "Cúc", active=False)
+    admin = add_user(database, "root", "Quản trị", role="admin", sites=())
+    for user, site in ((only_s1, "s2"), (gone, "s1"), (12345, "s1")):
+        err = unchanged(database, published, engine.sign_in, uow(), site, 1, user)
+        assert (err.code, err.kind) == ("not_staff_of_site", "forbidden")
+    engine.sign_in(uow(), "s1", 2, only_s1)
+    engine.sign_in(uow(), "s2", 1, admin)
+    assert holders(database, "s1")[2] == only_s1 and holders(database, "s2")[1] == admin
 
 
 def test_a_counter_held_by_another_clerk_is_refused(database, uow, published, lan, binh):

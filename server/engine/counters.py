@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..models import Counter, Site, TicketEvent, User
-from .errors import conflict, not_found
+from ..models import Counter, Site, TicketEvent, User, UserSite
+from .errors import QueueError, conflict, not_found
 from .events import COUNTER_UPDATED
 from .unit_of_work import UnitOfWork
 from .views import counter_dict, site_by_code
@@ -57,6 +57,13 @@ def resume(uow: UnitOfWork, site_code: str, number: int, *, actor: str = "") -> 
     return _set_status(uow, site_code, number, "open", actor)
 
 
+def _works_at(uow: UnitOfWork, user: User, site_id: int) -> bool:
+    if user.role == "admin":
+        return True
+    link = uow.session.get(UserSite, (user.id, site_id))
+    return link is not None
+
+
 def _clerk_name(uow: UnitOfWork, user_id: int) -> str:
     user = uow.session.get(User, user_id)
     return (user.full_name or user.username) if user is not None else str(user_id)
@@ -75,14 +82,17 @@ def sign_in(
 
     A counter another clerk holds is refused unless ``take_over`` (a manager
     freeing a counter someone forgot to leave). The clerk's other counter, if
-    any, is left. Tickets called from now on are tied to this clerk.
+    any, is left. Tickets called from now on are tied to this clerk, so only an
+    active account of this site (or an admin) may sign in.
     """
     with uow:
         site = site_by_code(uow.session, site_code)
         # One sign-in per clerk at a time: two at once would each miss the other's counter.
-        uow.session.execute(
-            select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-        )
+        user = uow.session.execute(
+            select(User).where(User.id == user_id).with_for_update(key_share=True)
+        ).scalar_one_or_none()
+        if user is None or not user.active or not _works_at(uow, user, site.id):
+            raise QueueError("not_staff_of_site", "forbidden", site=site_code)
         counter = uow.session.execute(
             select(Counter)
             .where(Counter.site_id == site.id, Counter.number == number)
