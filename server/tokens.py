@@ -20,6 +20,12 @@ STAFF = ("admin", "manager", "clerk")
 TOKEN_PREFIX = "xph_"
 
 
+def staff_actor(role: str, user_id: int, counter: int | None = None) -> str:
+    """How the event log names a staff account acting (at a counter, when it has one)."""
+    suffix = f":{counter}" if counter else ""  # 0: a clerk not at a counter yet
+    return f"{role}{suffix}@user#{user_id}"
+
+
 @dataclass(frozen=True)
 class Principal:
     token_id: int
@@ -33,9 +39,9 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the event log names who acted: a device token or a staff account."""
-        suffix = f":{self.counter}" if self.counter else ""  # 0: a clerk not at a counter yet
         if self.user_id is not None:
-            return f"{self.role}{suffix}@user#{self.user_id}"
+            return staff_actor(self.role, self.user_id, self.counter)
+        suffix = f":{self.counter}" if self.counter is not None else ""
         return f"{self.role}{suffix}#{self.token_id}"
 
 

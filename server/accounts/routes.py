@@ -57,7 +57,7 @@ def logout() -> Any:
     staff = current_staff()
     if staff is not None:
         # Leaving the building: the counter is free for the next clerk, the tablet says so.
-        engine.sign_out(runtime().uow(), staff.id, actor=f"{staff.role}@user#{staff.id}")
+        engine.sign_out(runtime().uow(), staff.id, actor=staff.actor)
         with runtime().db.writes() as session, session.begin():
             audit.record(
                 session,

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..models import User
 from ..runtime import runtime
+from ..tokens import staff_actor
 from .services import site_ids
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +43,11 @@ class Staff:
 
     def get_id(self) -> str:
         return self.session_id
+
+    @property
+    def actor(self) -> str:
+        """How the event log names this person (as ``Principal.actor`` does)."""
+        return staff_actor(self.role, self.id)
 
     def works_for(self, site_id: int) -> bool:
         """An admin works for every site; a manager or clerk for their own."""

@@ -142,7 +142,7 @@ def counter_release(code: str, number: int) -> Any:
         remote_addr=who.remote_addr,
     )
     try:
-        engine.release(uow, site.code, number, actor=f"{me().role}@user#{who.user_id}")
+        engine.release(uow, site.code, number, actor=me().actor)
     except QueueError:
         abort(404)
     flash(_("Đã giải phóng quầy số %(n)d.", n=number), "success")

@@ -198,7 +198,7 @@ def user_edit(user_id: int) -> Any:
         return _edit_page(form, account, who), _status(err)
     if leaves_counter:
         # A deactivated clerk, or one moved elsewhere, no longer holds the counter.
-        engine.sign_out(rt.uow(), user_id, actor=f"{who.role}@user#{who.user_id}")
+        engine.sign_out(rt.uow(), user_id, actor=me().actor)
     flash(_("Đã lưu tài khoản %(username)s.", username=user.username), "success")
     return redirect(url_for("admin.users"))
 

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from ..devices import device_token, paired
 from ..engine.ratings import REASONS, SCALES, is_low
+from ..engine.views import clerk_dict
 from ..messages import RATING_LEVELS, RATING_REASONS
-from ..models import Counter, Site, User
+from ..models import Counter, Site
 from ..runtime import runtime
 from ..tokens import Principal
 from . import bp
@@ -43,11 +44,8 @@ def texts() -> dict[str, str]:
     }
 
 
-def _safe_photo(url: str | None) -> str | None:
-    """Only a web address or a path on this server is put in the page's image."""
-    if url and (url.startswith(("https://", "http://")) or url.startswith("/")):
-        return url
-    return None
+def _shown(clerk: dict[str, Any] | None) -> dict[str, Any] | None:
+    return {"name": clerk["name"], "photo_url": clerk["photo_url"]} if clerk else None
 
 
 def _boot(principal: Principal) -> dict[str, Any]:
@@ -58,7 +56,6 @@ def _boot(principal: Principal) -> dict[str, Any]:
                 Counter.site_id == principal.site_id, Counter.number == principal.counter
             )
         ).scalar_one_or_none()
-        clerk = session.get(User, counter.clerk_id) if counter and counter.clerk_id else None
         scale = site.rating_scale if site is not None and site.rating_scale in SCALES else 4
         levels = RATING_LEVELS.get(scale, RATING_LEVELS[DEFAULT_SCALE])
         return {
@@ -68,11 +65,8 @@ def _boot(principal: Principal) -> dict[str, Any]:
                 "number": principal.counter,
                 "name": counter.name if counter else "",
             },
-            "clerk": (
-                {"name": clerk.full_name, "photo_url": _safe_photo(clerk.photo_url)}
-                if clerk is not None
-                else None
-            ),
+            # As counter.updated events name the clerk (they update it live), less the id.
+            "clerk": _shown(clerk_dict(session, counter.clerk_id) if counter else None),
             "scale": scale,
             # Best first, as the buttons are laid out; the score of the best is the scale.
             "levels": [

@@ -93,10 +93,6 @@ def _site_for(session: Any, staff: Staff, code: str) -> Site:
     return site
 
 
-def _actor(staff: Staff) -> str:
-    return f"{staff.role}@user#{staff.id}"
-
-
 def _refusal(err: QueueError) -> str:
     return error_text(err.code, err.params)
 
@@ -142,7 +138,7 @@ def sign_in(site: str, n: int) -> Response:
         flash(error_text("take_over_not_allowed"), "error")
         return redirect(url_for("counter.home", site=site))
     try:
-        engine.sign_in(runtime().uow(), site, n, staff.id, take_over=take_over, actor=_actor(staff))
+        engine.sign_in(runtime().uow(), site, n, staff.id, take_over=take_over, actor=staff.actor)
     except QueueError as err:
         flash(_refusal(err), "error")
         return redirect(url_for("counter.home", site=site))
@@ -163,7 +159,7 @@ def sign_out(site: str, n: int) -> Response:
     if staff.role == "clerk" and holder != staff.id:
         abort(403)
     try:
-        engine.release(runtime().uow(), site, n, actor=_actor(staff))
+        engine.release(runtime().uow(), site, n, actor=staff.actor)
     except QueueError as err:
         flash(_refusal(err), "error")
     else:
