@@ -23,12 +23,12 @@ from server.runtime import runtime
 
 from .factories import ServiceSpec, build_site
 from .live import served_in_thread
+from .staff import PASSWORD, log_in_page
 
 pytestmark = pytest.mark.slow
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WAIT_MS = 20000
-PASSWORD = "mat-khau-rat-dai-1"
 
 
 @pytest.fixture
@@ -50,14 +50,6 @@ def local(app: Any, database: Any, clock: Any) -> Iterator[str]:
         yield url
 
 
-def log_in(page: Any, url: str, next_path: str) -> None:
-    page.goto(f"{url}/login?next={next_path}")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}{next_path}", timeout=WAIT_MS)
-
-
 def kiosk_button(page: Any, code: str) -> Any:
     return page.locator(f".service[data-code='{code}']")
 
@@ -74,7 +66,7 @@ def test_a_service_added_in_the_browser_appears_on_the_open_kiosk(
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     admin = context.new_page()
     try:
-        log_in(admin, local, "/admin/sites/s1/services/new")
+        log_in_page(admin, local, "admin", "/admin/sites/s1/services/new")
         admin.fill("#code", "DD")
         admin.fill("#name", "Đất đai")
         admin.fill("#hint", "Đăng ký biến động, cấp giấy chứng nhận")
@@ -116,7 +108,7 @@ def test_a_service_added_in_the_browser_appears_on_the_open_kiosk(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_an_opening_session_row_is_added_and_removed_in_the_browser(local, page, database):
-    log_in(page, local, "/admin/sites/s1/services/new")
+    log_in_page(page, local, "admin", "/admin/sites/s1/services/new")
     page.wait_for_selector("#session-add:not([hidden])")
     assert page.locator("#sessions-no-js").is_hidden()
     rows = page.locator("tr.session-row")
@@ -162,7 +154,7 @@ def test_the_service_form_works_without_javascript(local, chromium, database):
     context = chromium.new_context(java_script_enabled=False, locale="vi-VN")
     page = context.new_page()
     try:
-        log_in(page, local, "/admin/sites/s1/services/new")
+        log_in_page(page, local, "admin", "/admin/sites/s1/services/new")
         assert page.locator("#session-add").is_hidden()
         assert page.locator("#sessions-no-js").is_visible()
         assert page.locator("button.session-remove:visible").count() == 0
@@ -207,7 +199,7 @@ def test_screenshot_of_the_services_page(app, database, clock, chromium):
         context = chromium.new_context(viewport={"width": 1366, "height": 860}, locale="vi-VN")
         page = context.new_page()
         try:
-            log_in(page, url, "/admin/sites/demo/services")
+            log_in_page(page, url, "admin", "/admin/sites/demo/services")
             runtime(app)  # the app is the one served
             page.wait_for_timeout(200)
             DOCS.mkdir(exist_ok=True)

@@ -25,8 +25,8 @@ from server.db import Database
 from server.models import AuditEntry, Counter, Site, User, UserSite
 
 from .factories import build_site, snapshot
+from .staff import PASSWORD, log_in
 
-PASSWORD = "mat-khau-rat-dai-1"
 ADMIN_ADDR = "10.1.2.3"
 
 
@@ -58,11 +58,7 @@ def login(app: Any, username: str, password: str = PASSWORD, addr: str = ADMIN_A
     """A fresh browser logged in as ``username`` (from ``addr``)."""
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = addr
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
+    log_in(client, username, password)
     return client
 
 

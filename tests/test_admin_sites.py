@@ -30,9 +30,7 @@ from server.models import AuditEntry, Counter, CounterService, Service, Site
 from server.runtime import runtime
 
 from .factories import ServiceSpec, build_site, snapshot
-
-PASSWORD = "mat-khau-rat-dai-1"
-
+from .staff import PASSWORD, log_in
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -70,8 +68,7 @@ def center(database: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> dict[s
 
 
 def login(client: Any, username: str) -> None:
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    log_in(client, username)
 
 
 def text(response: Any) -> str:

@@ -7,7 +7,6 @@ Signing in at a counter is for a logged-in staff member only, never a device's t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -20,9 +19,7 @@ from server.models import Counter, Site, TicketEvent, User
 
 from .api_fixtures import PREFIX, assert_problem, bearer
 from .factories import build_site, snapshot
-
-PASSWORD = "mat-khau-rat-dai-1"
-
+from .staff import PASSWORD, csrf_token, log_in
 
 # --- fixtures and helpers ------------------------------------------------------------------
 
@@ -65,19 +62,12 @@ class Page:
             self.login(username)
 
     def login(self, username: str) -> None:
-        form = {"username": username, "password": PASSWORD}
-        if self.app.config["WTF_CSRF_ENABLED"]:
-            form["csrf_token"] = self.csrf_token()
-        response = self.client.post("/login", data=form)
-        assert response.status_code == 302, response.get_data(as_text=True)
+        log_in(self.client, username)
         self.csrf_token()  # what the staff page's JavaScript sends with every write
 
     def csrf_token(self) -> str:
         """The token a staff page carries (the login form's hidden field, same session)."""
-        page = self.client.get("/login").get_data(as_text=True)
-        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert found, page
-        self.csrf = found.group(1)
+        self.csrf = csrf_token(self.client)
         return self.csrf
 
     def get(self, path: str, **kwargs: Any) -> Any:

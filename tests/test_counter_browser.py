@@ -28,12 +28,12 @@ from server.runtime import runtime
 from .api_fixtures import bearer
 from .factories import build_site
 from .live import EVENT_WAIT_S, served_in_thread, wait_until
+from .staff import PASSWORD
 
 pytestmark = pytest.mark.slow
 
 WAIT_MS = EVENT_WAIT_S * 1000
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PASSWORD = "mat-khau-rat-dai-1"
 EMPTY = "Không còn công dân nào đang chờ cho quầy này."
 
 

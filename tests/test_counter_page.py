@@ -21,8 +21,7 @@ from server.models import Counter, Site, Ticket, User
 
 from .api_fixtures import bearer
 from .factories import build_site, snapshot
-
-PASSWORD = "mat-khau-rat-dai-1"
+from .staff import PASSWORD, log_in
 
 
 @pytest.fixture
@@ -48,9 +47,7 @@ def people(database: Database, clock: Any) -> dict[str, int]:
 
 
 def login(client: Any, username: str, **extra: str) -> Any:
-    response = client.post("/login", data={"username": username, "password": PASSWORD, **extra})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
+    return log_in(client, username, **extra)
 
 
 def text(response: Any) -> str:

@@ -23,12 +23,12 @@ from server.runtime import runtime
 
 from .factories import ServiceSpec, build_site
 from .live import EVENT_WAIT_S, served_in_thread
+from .staff import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 WAIT_MS = EVENT_WAIT_S * 1000
 NO_CLERK = "Chưa có cán bộ đăng nhập tại quầy"
-PASSWORD = "mat-khau-rat-dai-1"
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from server.pairing_codes import create_pairing_code
 from server.tokens import create_token
 
 from .live import served_in_thread
+from .staff import PASSWORD, log_in, log_in_page
 from .test_no_injection import (
     COUNTER_NAME,
     HEADER,
@@ -43,7 +44,6 @@ from .test_no_injection import (
     shows,
 )
 
-PASSWORD = "mat-khau-rat-dai-1"
 ADMIN_NAME = f"Quản trị {XSS}"
 CLERK_NAME = f"Lan {XSS}"
 OTHER_CLERK_NAME = f"Hoa {XSS}"
@@ -109,8 +109,7 @@ def staff(database: Database, clock: Any, monkeypatch: pytest.MonkeyPatch) -> di
 
 def logged_in(app: Any, username: str) -> Any:
     client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    log_in(client, username)
     return client
 
 
@@ -202,14 +201,6 @@ def nothing_ran(page: Any) -> None:
     }, page.url
 
 
-def log_in(page: Any, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/login?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{url}{next_path}", timeout=WAIT_MS)
-
-
 def has_text(page: Any, selector: str, text: str) -> None:
     """Some element of ``selector`` contains ``text`` as its literal text."""
     page.wait_for_function(
@@ -258,7 +249,7 @@ def test_chromium_shows_the_workstation_text_as_text(
         )
         session.commit()
 
-    log_in(page, local, "lan", "/counter/s1/1")
+    log_in_page(page, local, "lan", "/counter/s1/1")
     page.wait_for_selector("body[data-ready='true'][data-connected='true']")
     shows(page, "#clerk-name", CLERK_NAME)
     shows(page, ".site-name", SITE_NAME)
@@ -318,7 +309,7 @@ def test_chromium_shows_the_admin_text_as_text_and_runs_none_of_it(
     database: Database, staff: dict[str, Any], local: str, page: Any
 ) -> None:
     page.set_default_timeout(WAIT_MS)
-    log_in(page, local, "root", "/admin/")
+    log_in_page(page, local, "root", "/admin/")
     shows(page, ".who", ADMIN_NAME)
     shows(page, "table.grid td", SITE_NAME)
     nothing_ran(page)
