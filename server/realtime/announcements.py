@@ -161,6 +161,12 @@ class Announcer:
         return report
 
 
+def _new_voice(event: Event) -> bool:
+    """A site's settings changed (its template may need new clips); services and counters
+    changing need none."""
+    return event.name == SITE_UPDATED and event.payload.get("changed") in ("settings", "site")
+
+
 def announcing(
     publisher: Publisher,
     announcer: Announcer,
@@ -168,13 +174,13 @@ def announcing(
 ) -> Publisher:
     """``publisher`` with the audio added to every call it sends.
 
-    ``settings_changed`` runs when a site's settings change (``site.updated``): a new
-    announcement template may need clips that are not made yet.
+    ``settings_changed`` runs when a site's settings change (``site.updated`` for
+    settings): a new announcement template may need clips that are not made yet.
     """
 
     def publish(events: Sequence[Event]) -> None:
         publisher([announcer.enrich(event) for event in events])
-        if settings_changed is not None and any(e.name == SITE_UPDATED for e in events):
+        if settings_changed is not None and any(_new_voice(e) for e in events):
             settings_changed()
 
     return publish
