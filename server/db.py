@@ -8,9 +8,11 @@ transaction control so that every write transaction starts with
 
 from __future__ import annotations
 
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -43,7 +45,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _gevent_patched() -> bool:
-    try:
+    try:  # Here: gevent is looked at only to know whether it patched the standard library.
         from gevent import monkey
     except ImportError:  # pragma: no cover
         return False
@@ -68,12 +70,57 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# COMMITs sent in this thread or greenlet (a request): a dropped connection before
+# the first one lost nothing, so the request can safely run again (see server.app).
+_commits: ContextVar[int] = ContextVar("xephang_commits", default=0)
+# SQLSTATEs of a connection the server ended: connection exceptions (class 08),
+# admin_shutdown (pg_terminate_backend), crash_shutdown, cannot_connect_now.
+_GONE_SQLSTATES = ("57P01", "57P02", "57P03")
+
+
+def commits_sent() -> int:
+    """How many COMMITs this thread or greenlet has sent so far."""
+    return _commits.get()
+
+
+def _count_commit(_conn: Any) -> None:
+    _commits.set(_commits.get() + 1)
+
+
+# A view marked so may run again after its COMMIT's answer was lost: the request's
+# Idempotency-Key makes a second run answer what the first one committed.
+RETRY_WITH_KEY = "xephang_retry_with_key"
+
+V = TypeVar("V")
+
+
+def retried_with_key(view: V) -> V:
+    """Mark a view whose Idempotency-Key makes it safe to run twice (see server.app)."""
+    setattr(view, RETRY_WITH_KEY, True)
+    return view
+
+
+def is_disconnect(err: BaseException) -> bool:
+    """Whether a database error means the connection was lost (not a refusal of the query)."""
+    if not isinstance(err, DBAPIError):
+        return False
+    if err.connection_invalidated:
+        return True
+    sqlstate = getattr(err.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith("08") or sqlstate in _GONE_SQLSTATES
+    # A server that cannot be reached at all: psycopg gives no SQLSTATE (SQLite always has a code).
+    return isinstance(err, OperationalError) and getattr(err.orig, "sqlite_errorcode", None) is None
+
+
 class Database:
     """The engine plus two session factories: reads, and writes (BEGIN IMMEDIATE on SQLite)."""
 
     def __init__(self, url: str, **kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **kwargs)
+        # Before the driver's COMMIT: from then on the transaction may have happened.
+        event.listen(self.engine, "commit", _count_commit)
         self.reads = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.writes = sessionmaker(
             bind=self.engine.execution_options(xephang_write=True), expire_on_commit=False

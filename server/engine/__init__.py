@@ -9,6 +9,7 @@ from .errors import QueueError
 from .events import Event
 from .ratings import rate_ticket
 from .tickets import (
+    Called,
     Issued,
     call_next,
     call_ticket,
@@ -25,6 +26,7 @@ from .unit_of_work import UnitOfWork
 from .views import services_overview, site_state, ticket_with_wait
 
 __all__ = [
+    "Called",
     "Event",
     "Issued",
     "QueueError",

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..models import Counter, Site, TicketEvent, User, UserSite
 from .errors import QueueError, conflict, not_found
 from .events import COUNTER_UPDATED
+from .rules import OPEN, PAUSED
 from .unit_of_work import UnitOfWork
 from .views import counter_dict, site_by_code
 
@@ -48,13 +49,13 @@ def _set_status(
 
 
 def pause(uow: UnitOfWork, site_code: str, number: int, *, actor: str = "") -> dict[str, Any]:
-    """Stop calling at a counter ("Tạm ngừng phục vụ"); its tickets stay in their queues."""
-    return _set_status(uow, site_code, number, "paused", actor)
+    """Stop calling at a counter ("Tạm dừng phục vụ"); its tickets stay in their queues."""
+    return _set_status(uow, site_code, number, PAUSED, actor)
 
 
 def resume(uow: UnitOfWork, site_code: str, number: int, *, actor: str = "") -> dict[str, Any]:
     """Open a paused counter again."""
-    return _set_status(uow, site_code, number, "open", actor)
+    return _set_status(uow, site_code, number, OPEN, actor)
 
 
 def _works_at(uow: UnitOfWork, user: User, site_id: int) -> bool:

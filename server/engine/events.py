@@ -12,6 +12,8 @@ TICKET_UPDATED = "ticket.updated"
 COUNTER_UPDATED = "counter.updated"
 # Settings, services or counters changed: clients read the snapshot again.
 SITE_UPDATED = "site.updated"
+# What a page following a site hears (server/realtime/live.py gives the names to its script).
+SITE_EVENTS = (TICKET_ISSUED, TICKET_CALLED, TICKET_UPDATED, COUNTER_UPDATED, SITE_UPDATED)
 
 
 @dataclass

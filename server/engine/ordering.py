@@ -14,8 +14,21 @@ The order, explicitly:
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from ..models import Counter, CounterService, Site, Ticket
@@ -53,33 +66,70 @@ def priority_first(site: Site, counter: Counter) -> bool:
 
 
 def next_candidates(
-    session: Session, site: Site, counter: Counter, day: date, limit: int = 8
-) -> Select[int]:
-    """Ids of waiting tickets this counter may call, best first."""
-    weights = counter_weights(session, counter)
+    session: Session,
+    site: Site,
+    counter: Counter,
+    day: date,
+    limit: int = 8,
+    weights: dict[int, int] | None = None,
+) -> Select[Any]:
+    """Ids of waiting tickets this counter may call, best first.
+
+    Read as the first ``limit`` of each (service, normal or priority) queue and of the
+    tickets sent to this counter, each an index range in ``sort_key`` order
+    (``ix_tickets_waiting_order``, ``ix_tickets_target``), then ordered together: the
+    same answer as ordering the whole day's queue, at a cost that does not grow with it.
+    ``weights``: the counter's service weights, when the caller has read them.
+    """
+    if weights is None:
+        weights = counter_weights(session, counter)
+    statement = _candidates(tuple(weights.items()), priority_first(site, counter), limit)
+    return statement.params(site_id=site.id, day=day, counter_id=counter.id)  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=512)
+def _candidates(weight_items: tuple[tuple[int, int], ...], first: bool, limit: int) -> Any:
+    """The statement of ``next_candidates`` for one counter's weights, built once (building
+    SQLAlchemy expressions costs more than running them); the rest are bound parameters."""
+    weights = dict(weight_items)
     top = max(weights.values(), default=0)
+    site_id: Any = bindparam("site_id")
+    day: Any = bindparam("day")
+    counter_id: Any = bindparam("counter_id")
+    base = [Ticket.site_id == site_id, Ticket.status == WAITING, Ticket.business_day == day]
+    columns = (Ticket.id, Ticket.service_id, Ticket.priority_reason, Ticket.target_counter_id)
+    parts: list[Select[Any]] = []
+    for service_id in weights:
+        for flag in (Ticket.priority_reason.is_(None), Ticket.priority_reason.is_not(None)):
+            part = (
+                select(*columns, Ticket.sort_key)
+                .where(*base, Ticket.service_id == service_id, flag)
+                .where(Ticket.target_counter_id.is_(None))
+                .order_by(Ticket.sort_key, Ticket.id)
+                .limit(limit)
+            )
+            parts.append(select(part.subquery()))
+    sent = (
+        select(*columns, Ticket.sort_key)
+        .where(Ticket.target_counter_id == counter_id, Ticket.status == WAITING)
+        .where(Ticket.business_day == day, Ticket.site_id == site_id)
+        .order_by(Ticket.sort_key, Ticket.id)
+        .limit(limit)
+    )
+    parts.append(select(sent.subquery()))
+    pool = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     service_weight: ColumnElement[int] = (
-        case(weights, value=Ticket.service_id, else_=0) if weights else literal(0)
+        case(weights, value=pool.c.service_id, else_=0) if weights else literal(0)
     )
-    weight = case((Ticket.target_counter_id == counter.id, top), else_=service_weight)
-    is_priority = case((Ticket.priority_reason.is_not(None), 1), else_=0)
-    mine = or_(
-        and_(Ticket.target_counter_id.is_(None), Ticket.service_id.in_(list(weights))),
-        Ticket.target_counter_id == counter.id,
-    )
+    weight = case((pool.c.target_counter_id == counter_id, top), else_=service_weight)
+    is_priority = case((pool.c.priority_reason.is_not(None), 1), else_=0)
     return (
-        select(Ticket.id)
-        .where(
-            Ticket.site_id == site.id,
-            Ticket.status == WAITING,
-            Ticket.business_day == day,
-            mine,
-        )
+        select(pool.c.id)
         .order_by(
-            is_priority.desc() if priority_first(site, counter) else is_priority.asc(),
+            is_priority.desc() if first else is_priority.asc(),
             weight.desc(),
-            Ticket.sort_key,
-            Ticket.id,
+            pool.c.sort_key,
+            pool.c.id,
         )
         .limit(limit)
     )

@@ -8,7 +8,7 @@ with the counter, the clerk who served it and the dossier code it produced.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -95,61 +95,96 @@ def rate_ticket(
     with uow:
         site = site_by_code(uow.session, site_code)
         counter = _counter(uow, site, counter_number)
-        scale = site.rating_scale if site.rating_scale in SCALES else 4
-        if not 1 <= score <= scale:
-            raise invalid("invalid_score", scale=scale)
-        chosen = _check_reasons(reasons, score, scale)
+        scale = site_scale(site)
+        chosen = check_score(score, reasons, scale)
         ticket = uow.session.get(Ticket, ticket_id)
         if ticket is None or ticket.site_id != site.id:
             raise not_found("ticket_not_found", ticket=ticket_id)
-        already = uow.session.execute(
-            select(Rating.id).where(Rating.ticket_id == ticket.id)
-        ).scalar_one_or_none()
-        if already is not None:
-            raise conflict("already_rated", ticket=ticket_id)
+        refuse_if_rated(uow, ticket)
         now = uow.clock()
-        if (
-            ticket.status != DONE
-            or ticket.counter_id != counter.id
-            or ticket.finished_at is None
-            or not timedelta(0) <= now - ticket.finished_at <= RATING_WINDOW
-            or _last_finished(uow, counter) != ticket.id
-        ):
+        if not within_window(ticket, counter.id, now) or _last_finished(uow, counter) != ticket.id:
             raise conflict("rating_not_allowed", ticket=ticket_id, counter=counter_number)
-        rating = Rating(
+        return record_rating(uow, site, ticket, counter, score, chosen, scale, device_id, actor)
+
+
+def site_scale(site: Site) -> int:
+    return site.rating_scale if site.rating_scale in SCALES else 4
+
+
+def check_score(score: int, reasons: Iterable[str], scale: int) -> list[str]:
+    """A score from 1 (worst) to the scale (best); reasons only known ones, with a low score."""
+    if not 1 <= score <= scale:
+        raise invalid("invalid_score", scale=scale)
+    return _check_reasons(reasons, score, scale)
+
+
+def refuse_if_rated(uow: UnitOfWork, ticket: Ticket) -> None:
+    already = uow.session.execute(
+        select(Rating.id).where(Rating.ticket_id == ticket.id)
+    ).scalar_one_or_none()
+    if already is not None:
+        raise conflict("already_rated", ticket=ticket.id)
+
+
+def within_window(ticket: Ticket, counter_id: int | None, now: datetime) -> bool:
+    """Finished at that counter, at most ``RATING_WINDOW`` ago."""
+    return (
+        ticket.status == DONE
+        and counter_id is not None
+        and ticket.counter_id == counter_id
+        and ticket.finished_at is not None
+        and timedelta(0) <= now - ticket.finished_at <= RATING_WINDOW
+    )
+
+
+def record_rating(
+    uow: UnitOfWork,
+    site: Site,
+    ticket: Ticket,
+    counter: Counter,
+    score: int,
+    chosen: list[str],
+    scale: int,
+    device_id: int | None,
+    actor: str,
+) -> dict[str, Any]:
+    """Store the rating with the counter, the clerk who served the ticket, its service and
+    dossier code, log it and commit; a rating another request committed first is refused."""
+    now = uow.clock()
+    rating = Rating(
+        site_id=site.id,
+        ticket_id=ticket.id,
+        counter_id=counter.id,
+        clerk_id=ticket.clerk_id,
+        service_id=ticket.service_id,
+        dossier_code=ticket.dossier_code,
+        score=score,
+        scale=scale,
+        reasons=chosen,
+        device_id=device_id,
+        created_at=now,
+    )
+    uow.session.add(rating)
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        # Another request for the same ticket (a tablet, a phone) committed first.
+        uow.rollback()
+        raise conflict("already_rated", ticket=ticket.id) from None
+    uow.session.add(
+        TicketEvent(
             site_id=site.id,
             ticket_id=ticket.id,
             counter_id=counter.id,
-            clerk_id=ticket.clerk_id,
-            service_id=ticket.service_id,
-            dossier_code=ticket.dossier_code,
-            score=score,
-            scale=scale,
-            reasons=chosen,
-            device_id=device_id,
-            created_at=now,
+            kind="rated",
+            from_status=DONE,
+            to_status=DONE,
+            actor=actor,
+            at=now,
+            data={"score": score, "scale": scale, "reasons": chosen},
         )
-        uow.session.add(rating)
-        try:
-            uow.session.flush()
-        except IntegrityError:
-            # Another tablet request for the same ticket committed first.
-            uow.rollback()
-            raise conflict("already_rated", ticket=ticket_id) from None
-        uow.session.add(
-            TicketEvent(
-                site_id=site.id,
-                ticket_id=ticket.id,
-                counter_id=counter.id,
-                kind="rated",
-                from_status=DONE,
-                to_status=DONE,
-                actor=actor,
-                at=now,
-                data={"score": score, "scale": scale, "reasons": chosen},
-            )
-        )
-        result = rating_dict(rating, ticket, counter)
-        uow.emit(site, RATING_RECORDED, {"rating": result})
-        uow.commit()
-        return result
+    )
+    result = rating_dict(rating, ticket, counter)
+    uow.emit(site, RATING_RECORDED, {"rating": result})
+    uow.commit()
+    return result
