@@ -35,7 +35,7 @@ from typing import Any
 import socketio
 
 from .errors import PrinterUnavailable
-from .jobs import MAX_ERROR, valid_id
+from .job_messages import MAX_ERROR, valid_id
 from .journal import Journal
 from .layout import PAPERS
 from .printer_url import PrinterSpec
@@ -74,7 +74,7 @@ class KioskAgent:
         self.print_fn = print_fn
         self.reconnect_max = reconnect_max
         self.sync_interval = sync_interval
-        # What happened, for logs and tests: printed, reacknowledged, failed, ignored.
+        # What happened, for logs and tests: printed, unknown, reacknowledged, failed, ignored.
         self.stats: Counter[str] = Counter()
         self.connected = threading.Event()
         self._stop = threading.Event()
@@ -141,8 +141,9 @@ class KioskAgent:
             log.warning("connection to %s lost (%s); reconnecting", self.server_url, reason)
 
     def _on_connect_error(self, data: Any = None) -> None:
-        if isinstance(data, dict) and data.get("code"):  # the server said no (e.g. the token)
-            log.error("the server refused this kiosk: %s", data.get("detail") or data["code"])
+        reason = data.get("data") if isinstance(data, dict) else None
+        if isinstance(reason, dict) and reason.get("code"):  # the server said no (the token?)
+            log.error("the server refused this kiosk: %s (%s)", data.get("message"), reason["code"])
         else:
             log.debug("connection failed: %s", data)
 
@@ -215,16 +216,31 @@ class KioskAgent:
             self.journal.record(job_id)
         except OSError as err:  # printed all the same: say so
             log.error("job %s printed but not written to the journal: %s", job_id, err)
-        self.stats["printed"] += 1
-        log.info("job %s printed: ticket %s", job_id, slip.number)
         if outcome.paper_low:
             log.warning("the printer is running out of paper")
+        if not outcome.printed:  # sent, never confirmed: said as it is, not as "printed"
+            self.stats["unknown"] += 1
+            log.warning("job %s sent, not confirmed by the printer (%s)", job_id, outcome.unknown)
+            self._ack(job_id, True, outcome.unknown, confirmed=False)
+            return
+        self.stats["printed"] += 1
+        log.info("job %s printed: ticket %s", job_id, slip.number)
         self._ack(job_id, True)
 
     def _ack(
-        self, job_id: int, ok: bool, code: str | None = None, message: str | None = None
+        self,
+        job_id: int,
+        ok: bool,
+        code: str | None = None,
+        message: str | None = None,
+        *,
+        confirmed: bool = True,
     ) -> None:
         payload: dict[str, Any] = {"job_id": job_id, "ok": ok}
+        if ok and not confirmed:
+            payload["status"] = "unknown"
+            if code:
+                payload["error_code"] = code
         if not ok:
             payload["error_code"] = code
             if message:

@@ -1,4 +1,8 @@
-"""`xephang kiosk-agent`: run the kiosk agent beside a kiosk's USB printer."""
+"""`xephang kiosk-agent`: run the kiosk agent beside a kiosk's USB printer.
+
+These commands need only the kiosk device library (kiosk/requirements.txt): on a kiosk
+PC without the server's packages, ``xephang`` runs them without loading ``server``.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,27 @@ import os
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from .cli import PRINTER_HELP
+from .errors import PrinterUnavailable, PrinterUrlError
+from .printer_url import PRINTER_HELP, parse_printer_url
+from .ticket import TicketSlip
+
+
+def printer_options(command: Any) -> Any:
+    """``--printer URL`` (required) and ``--paper 58|80`` (80), for a command that prints."""
+    command = click.option(
+        "--paper",
+        type=click.Choice(["58", "80"]),
+        default="80",
+        show_default=True,
+        help="Khổ giấy (mm).",
+    )(command)
+    return click.option("--printer", "printer_url", required=True, help=PRINTER_HELP)(command)
 
 
 def _fail(message: str) -> NoReturn:
@@ -93,10 +112,9 @@ def kiosk_agent(
     sync_interval: float,
     verbose: bool,
 ) -> None:
+    # Here, not at the top: the agent loads Socket.IO's client, which `--help` does not need.
     from .agent import KioskAgent
-    from .errors import PrinterUrlError
     from .journal import Journal, journal_path
-    from .printer_url import parse_printer_url
 
     if not server_url.startswith(("http://", "https://")):
         _fail("Địa chỉ máy chủ phải bắt đầu bằng http:// hoặc https://.")
@@ -142,3 +160,38 @@ def kiosk_agent(
     runner.start()
     while runner.is_alive():  # the main thread stays free for the signal handlers
         runner.join(0.5)
+
+
+@click.command(
+    "kiosk-print-test",
+    help="In một phiếu mẫu ra máy in của kiosk để kiểm tra máy in (không cần máy chủ).",
+)
+@printer_options
+def kiosk_print_test(printer_url: str, paper: str) -> None:
+    # Here, not at the top: rendering loads Pillow and python-escpos, which `--help` does not need.
+    from .printing import print_ticket
+
+    try:
+        spec = parse_printer_url(printer_url)
+    except PrinterUrlError as err:
+        _fail(err.message)
+    if not spec.is_device:
+        _fail("Cần một máy in thật (usb://, tcp://, serial://, file://, cups://).")
+    slip = TicketSlip(
+        number="A000",
+        service_name="Phiếu in thử",
+        issued_at=datetime.now(UTC),
+        site_name="xephang",
+        footer=("Máy in hoạt động tốt.",),
+    )
+    try:
+        outcome = print_ticket(slip, spec, int(paper))
+    except PrinterUnavailable as err:
+        click.echo(err.message, err=True)
+        sys.exit(1)
+    click.echo(f"Đã in phiếu mẫu ra {outcome.printer}.")
+
+
+# What `xephang` runs on a kiosk PC: these commands alone, without the server's.
+DEVICE_COMMANDS = {"kiosk-agent": kiosk_agent, "kiosk-print-test": kiosk_print_test}
+device_cli = click.Group("xephang", commands=DEVICE_COMMANDS)

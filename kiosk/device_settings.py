@@ -1,11 +1,13 @@
 """Where a kiosk prints, read from its token's settings (``ApiToken.settings``).
 
-    {"printer": "<printer URL>" | "agent" | "browser" | "none", "paper": 58 | 80}
+    {"printer": "<printer URL>" | "agent" | "browser" | "preview" | "none", "paper": 58 | 80}
 
 A printer URL means the server drives that printer itself; ``agent`` sends
 the ticket to the kiosk agent beside the kiosk's USB printer; ``browser`` lets
-the kiosk page print; ``none`` prints nothing. Missing keys take the defaults
-(``browser``, 80 mm); other keys belong to the kiosk page and are left alone.
+the kiosk page print; ``preview`` shows the ticket on the kiosk's screen as it
+would print, and prints nothing (the demo, a kiosk tried without a printer);
+``none`` prints nothing. Missing keys take the defaults (``browser``, 80 mm);
+other keys belong to the kiosk page and are left alone.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ DEFAULT_PRINTER = "browser"
 DEFAULT_PAPER = 80
 AGENT = "agent"
 # The printer word or URL -> where the ticket is printed.
-WORD_PLACEMENTS = {AGENT: "agent", "browser": "browser", "none": "none"}
+PREVIEW = "preview"
+WORD_PLACEMENTS = {AGENT: "agent", "browser": "browser", PREVIEW: "preview", "none": "none"}
 
 
 @dataclass(frozen=True)
 class PrintSettings:
-    """A device's printing, checked: ``placement`` is server, agent, browser or none."""
+    """A device's printing, checked: ``placement`` is server, agent, browser, preview or none."""
 
     placement: str
     printer: str
@@ -59,7 +62,9 @@ def print_settings(raw: Any) -> PrintSettings:
         raise DeviceSettingsError("cấu hình phải là một đối tượng JSON")
     printer = raw.get("printer", DEFAULT_PRINTER)
     if not isinstance(printer, str) or not printer.strip():
-        raise DeviceSettingsError("“printer” phải là địa chỉ máy in, agent, browser hoặc none")
+        raise DeviceSettingsError(
+            "“printer” phải là địa chỉ máy in, agent, browser, preview hoặc none"
+        )
     paper = _paper(raw.get("paper", DEFAULT_PAPER))
     word = printer.strip().lower()
     if word in WORD_PLACEMENTS:

@@ -13,6 +13,10 @@ SCREEN_KEEP = (
     "cán bộ sẽ in lại phiếu khi cần."
 )
 QUEUED_TEXT = "Phiếu đang được in, vui lòng nhận phiếu ở khay máy in."
+UNCONFIRMED_TEXT = (
+    "Máy in chưa xác nhận đã in phiếu. Nếu không thấy phiếu ở khay, "
+    "vui lòng ghi nhớ số thứ tự trên màn hình."
+)
 NO_PRINTER_TEXT = "Kiosk này không in phiếu: vui lòng ghi nhớ số thứ tự trên màn hình."
 
 # What went wrong, for staff, when the kiosk agent sent only an error code.
@@ -25,6 +29,10 @@ STAFF_DETAIL = {
     "invalid_device_settings": "Cấu hình in của kiosk không hợp lệ.",
     "invalid_printer_url": "Địa chỉ máy in trong cấu hình của kiosk không hợp lệ.",
     "print_error": "Phần mềm gặp lỗi khi in (xem nhật ký của máy chủ hoặc kiosk agent).",
+    "printer_no_answer": (
+        "Máy in nhận kết nối nhưng không trả lời truy vấn trạng thái sau khi in: "
+        "có thể phiếu chưa được in (máy treo, kẹt giấy hoặc không đọc dữ liệu)."
+    ),
 }
 STAFF_REPRINT = "Có thể in lại bằng lệnh `xephang print-jobs --retry` hoặc `xephang print-ticket`."
 

@@ -21,6 +21,12 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from .errors import PrinterUrlError
 
+# The --printer option's help, for `xephang print-ticket` and `xephang kiosk-agent`.
+PRINTER_HELP = (
+    "Máy in: usb://VID:PID, tcp://HOST:9100, serial:///dev/ttyUSB0?baudrate=9600, "
+    "file:///dev/usb/lp0, cups://TÊN."
+)
+
 DEVICE_KINDS = ("usb", "tcp", "serial", "file", "cups")
 WORD_KINDS = ("browser", "none")
 DEFAULT_TCP_PORT = 9100

@@ -2,17 +2,32 @@
 
 One job, one connection: open, ask for the paper status where the printer can
 answer, initialise, print the image as a raster (``GS v 0``), feed and cut,
-close. Anything that goes wrong with the device becomes ``PrinterUnavailable``
-with a stable code, so the caller keeps the ticket and can reprint later.
+ask again, close. Anything that goes wrong with the device becomes
+``PrinterUnavailable`` with a stable code, so the caller keeps the ticket and
+can reprint later.
+
+"Printed" means the printer said so: its answer to the status query sent after
+the job can only come once it has read every byte before it. Bytes that only
+reached a socket buffer (a printer that accepts the connection and never
+reads), a printer that cannot answer (``file://``, ``cups://``, ``status=0``)
+or one that says nothing within ``STATUS_TIMEOUT_S`` give ``unknown``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from escpos import printer as escpos_printers
+from escpos.constants import (
+    RT_MASK_LOWPAPER,
+    RT_MASK_NOPAPER,
+    RT_MASK_ONLINE,
+    RT_STATUS_ONLINE,
+    RT_STATUS_PAPER,
+)
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 from escpos.exceptions import Error as EscposError
@@ -20,37 +35,20 @@ from PIL import Image
 
 from .errors import PrinterUnavailable
 from .layout import Paper, paper_for
+from .print_outcome import CANNOT_ANSWER, NO_ANSWER, PrintOutcome
 from .printer_url import PrinterSpec, parse_printer_url
 from .render import render_ticket
 from .ticket import TicketSlip
 
 log = logging.getLogger(__name__)
 
-# A printer that does not answer the paper-status query within this many
-# seconds is printed to anyway: the query is a courtesy, not a gate.
+# A printer that does not answer a status query within this many seconds is
+# printed to anyway (the query before the job is a courtesy, not a gate), and
+# the job's outcome is then unknown.
 STATUS_TIMEOUT_S = 1.0
-PAPER_OUT, PAPER_LOW = 0, 1
 # Printers whose python-escpos class can read an answer back.
 STATUS_KINDS = ("usb", "tcp", "serial")
 DRIVER_PACKAGES = {"usb": "pyusb", "serial": "pyserial", "cups": "pycups"}
-
-
-@dataclass(frozen=True)
-class PrintOutcome:
-    """What became of one print request.
-
-    ``printed`` is True when the bytes reached the printer; ``browser`` means
-    the kiosk page is to print it; ``none`` printers print nothing at all.
-    """
-
-    printer: str
-    kind: str
-    printed: bool
-    paper_low: bool = False
-
-    @property
-    def by_browser(self) -> bool:
-        return self.kind == "browser"
 
 
 def _device_errors() -> tuple[type[BaseException], ...]:
@@ -112,29 +110,80 @@ def send_image(device: Escpos, image: Image.Image) -> None:
     device.cut()
 
 
-def paper_low(device: Escpos, spec: PrinterSpec) -> bool:
-    """Ask the printer for its paper; raise when it reports none, True when it runs low.
+@contextmanager
+def _short_reads(device: Escpos, spec: PrinterSpec) -> Iterator[None]:
+    """Reads from the printer give up after ``STATUS_TIMEOUT_S``, not the job's timeout."""
+    handle = device.device
+    if spec.kind == "tcp":
+        handle.settimeout(STATUS_TIMEOUT_S)
+    elif spec.kind == "serial":
+        handle.timeout = STATUS_TIMEOUT_S
+    elif spec.kind == "usb" and hasattr(handle, "default_timeout"):
+        handle.default_timeout = int(STATUS_TIMEOUT_S * 1000)
+    try:
+        yield
+    finally:
+        if spec.kind == "tcp":
+            handle.settimeout(spec.timeout)
+        elif spec.kind == "serial":
+            handle.timeout = spec.timeout
+        elif spec.kind == "usb" and hasattr(handle, "default_timeout"):
+            handle.default_timeout = int(spec.timeout * 1000)
 
-    A printer that cannot answer (no read channel, no reply in time) is
-    assumed to have paper: only a clear "no paper" stops the job.
+
+def can_answer(spec: PrinterSpec) -> bool:
+    return spec.kind in STATUS_KINDS and spec.query_status
+
+
+def _ask(device: Escpos, spec: PrinterSpec, query: bytes) -> int | None:
+    """One real-time status byte (DLE EOT n), or None when the printer said nothing in time.
+
+    (python-escpos's own ``paper_status`` takes silence for "plenty of paper".)
     """
-    if spec.kind not in STATUS_KINDS or not spec.query_status:
-        return False
-    sock = device.device if spec.kind == "tcp" else None
     no_answer: tuple[type[BaseException], ...] = (*_device_errors(), NotImplementedError)
     try:
-        if sock is not None:
-            sock.settimeout(STATUS_TIMEOUT_S)
-        status = device.paper_status()
+        with _short_reads(device, spec):
+            answer = device.query_status(query)
     except no_answer as err:
-        log.debug("printer %s gave no paper status: %s", spec.url, err)
+        log.debug("printer %s gave no status: %s", spec.url, err)
+        return None
+    return answer[-1] if answer else None
+
+
+def _paper(status: int | None, spec: PrinterSpec) -> bool:
+    """True when the paper runs low; raise when there is none (``status``: DLE EOT 4)."""
+    if status is None:
         return False
-    finally:
-        if sock is not None:
-            sock.settimeout(spec.timeout)
-    if status == PAPER_OUT:
+    if status & RT_MASK_NOPAPER == RT_MASK_NOPAPER:
         raise PrinterUnavailable("printer_out_of_paper", printer=spec.url)
-    return bool(status == PAPER_LOW)
+    return status & RT_MASK_LOWPAPER == RT_MASK_LOWPAPER
+
+
+def paper_low(device: Escpos, spec: PrinterSpec) -> bool | None:
+    """Ask the printer for its paper before a job: None when it cannot or did not answer,
+    raise when it reports none, else whether it runs low.
+    """
+    if not can_answer(spec):
+        return None
+    status = _ask(device, spec, RT_STATUS_PAPER)
+    return None if status is None else _paper(status, spec)
+
+
+def confirm(device: Escpos, spec: PrinterSpec) -> bool:
+    """Ask after the job: True when the printer answered, online and with paper.
+
+    Its answer follows every byte of the job on the same channel, so it comes
+    only once the printer has read them all; offline (cover open, an error)
+    or out of paper raise.
+    """
+    online = _ask(device, spec, RT_STATUS_ONLINE)
+    if online is None:
+        return False
+    paper = _ask(device, spec, RT_STATUS_PAPER)
+    _paper(paper, spec)
+    if online & RT_MASK_ONLINE:
+        raise PrinterUnavailable("printer_offline", printer=spec.url)
+    return True
 
 
 def _open(device: Escpos, spec: PrinterSpec) -> None:
@@ -176,6 +225,8 @@ def print_image(printer: str | PrinterSpec, image: Image.Image, paper: Paper | i
         low = paper_low(device, spec)
         try:
             send_image(device, image)
+            # Silent before the job: asking again would only wait as long once more.
+            confirmed = low is not None and confirm(device, spec)
             device.close()  # a CUPS printer sends the job on close
         except _device_errors() as err:
             raise PrinterUnavailable("printer_write_failed", printer=spec.url) from err
@@ -186,7 +237,11 @@ def print_image(printer: str | PrinterSpec, image: Image.Image, paper: Paper | i
         _close_quietly(device)
     if low:
         log.warning("printer %s is running out of paper", spec.url)
-    return PrintOutcome(spec.url, spec.kind, printed=True, paper_low=low)
+    if confirmed:
+        return PrintOutcome(spec.url, spec.kind, printed=True, paper_low=bool(low), sent=True)
+    why = NO_ANSWER if can_answer(spec) else CANNOT_ANSWER
+    log.warning("ticket sent to %s, not confirmed (%s)", spec.url, why)
+    return PrintOutcome(spec.url, spec.kind, printed=False, sent=True, unknown=why)
 
 
 def print_ticket(slip: TicketSlip, printer: str | PrinterSpec, paper: int = 80) -> PrintOutcome:

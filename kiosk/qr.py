@@ -29,3 +29,24 @@ def qr_image(data: str, module: int) -> Image.Image:
             if dark:
                 image.paste(0, (x * module, y * module, (x + 1) * module, (y + 1) * module))
     return image
+
+
+def qr_svg(data: str) -> dict[str, int | str]:
+    """The code as one SVG path (one unit per module, quiet zone included), for a screen.
+
+    ``{"size": modules per side, "path": "M…"}``: a page draws it in an ``<svg
+    viewBox="0 0 size size">`` at any size, with no image to fetch and nothing inline to run.
+    """
+    matrix = qr_matrix(data)
+    parts = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if not row[x]:
+                x += 1
+                continue
+            start = x
+            while x < len(row) and row[x]:
+                x += 1
+            parts.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+    return {"size": len(matrix), "path": "".join(parts)}

@@ -63,7 +63,7 @@ def slip_from_data(data: Any) -> TicketSlip:
     timezone = _text(data, "timezone")
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise ValueError(f"slip time zone {timezone!r} is unknown") from None
     optional: dict[str, Any] = {}
     for key in OPTIONAL_TEXT:

@@ -11,9 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from server.messages import PRIORITY_LABELS
-from server.timeutil import local
+from zoneinfo import ZoneInfo
 
 from .tracking import tracking_url
 
@@ -22,6 +20,19 @@ DEFAULT_FOOTER = ("Vui lòng giữ phiếu và chờ gọi số.",)
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 # Offices work a morning and an afternoon session; noon is the line between them.
 AFTERNOON_FROM_HOUR = 12
+# The priority groups' names, as the slip, the kiosk page, the phone and staff read them
+# (the codes are server.engine.rules.PRIORITY_REASONS; server.messages gives them on).
+PRIORITY_LABELS: dict[str, str] = {
+    "elderly": "Người cao tuổi",
+    "disabled": "Người khuyết tật",
+    "pregnant": "Phụ nữ có thai",
+    "young_child": "Người đi cùng trẻ em dưới 6 tuổi",
+    "merit": "Người có công với cách mạng",
+}
+
+
+def local(moment: datetime, tz_name: str) -> datetime:
+    return moment.astimezone(ZoneInfo(tz_name))
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,23 @@ def spoken(
     return items
 
 
+def opening(template: str = DEFAULT_TEMPLATE) -> tuple[str, ...]:
+    """The clip keys of the phrase a template opens with before ``{number}``, if it opens so.
+
+    "Mời công dân có số thứ tự {number} đến quầy số {counter}" opens with one phrase; a call
+    said right after another in a list leaves it out ("… bê một đến quầy số hai"). A template
+    that says ``{counter}`` first has no opening that can go.
+    """
+    keys: list[str] = []
+    for part in parse_template(template):
+        if part.field == "number":
+            return tuple(keys)
+        if part.field:
+            return ()
+        keys.append(clip_key(part.text))
+    return ()
+
+
 def announcement_text(
     number: str,
     counter: str | int,

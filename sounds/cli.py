@@ -13,7 +13,10 @@ from .announce import DEFAULT_TEMPLATE, vocabulary
 from .build import build_voice
 from .cache import ENV_VAR, SoundCache, default_sounds_dir
 from .clips import clip_id
+from .compose import announcement_ready
+from .status import sound_status
 from .vietnamese import ReadingOptions
+from .voice_options import DEFAULT_THOUSAND, DEFAULT_ZERO_HUNDRED, THOUSANDS, ZERO_HUNDREDS
 from .voices import voice_from_spec
 from .voices.pack import pack_file_name
 
@@ -36,6 +39,8 @@ template_option = click.option(
 
 def _cache(sounds_dir: Path | None) -> SoundCache:
     if sounds_dir is None:
+        # Here, not at the top: Flask only finds the app's instance folder; the sound
+        # library itself does not need it.
         from flask import Flask
 
         # The same instance folder as the app factory's Flask("server", ...).
@@ -99,8 +104,6 @@ def build(
 @template_option
 @click.option("--json", "as_json", is_flag=True, help="In ra dạng JSON.")
 def status(sounds_dir: Path | None, templates: tuple[str, ...], as_json: bool) -> None:
-    from .status import sound_status
-
     report = sound_status(_cache(sounds_dir), templates=templates or (DEFAULT_TEMPLATE,))
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -119,8 +122,8 @@ def status(sounds_dir: Path | None, templates: tuple[str, ...], as_json: bool) -
 @click.argument("counter", default="1")
 @dir_option
 @click.option("--template", default=DEFAULT_TEMPLATE, show_default=True)
-@click.option("--zero-hundred", type=click.Choice(["linh", "lẻ"]), default="linh")
-@click.option("--thousand", type=click.Choice(["nghìn", "ngàn"]), default="nghìn")
+@click.option("--zero-hundred", type=click.Choice(ZERO_HUNDREDS), default=DEFAULT_ZERO_HUNDRED)
+@click.option("--thousand", type=click.Choice(THOUSANDS), default=DEFAULT_THOUSAND)
 @click.option("--digits", is_flag=True, help="Đọc từng chữ số.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def say(
@@ -133,8 +136,6 @@ def say(
     digits: bool,
     out: Path | None,
 ) -> None:
-    from .compose import announcement_ready
-
     options = ReadingOptions(zero_hundred, thousand, digits)  # type: ignore[arg-type]
     cache = _cache(sounds_dir)
     try:

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 MAX_NUMBER = 999_999
 
 ZeroHundred = Literal["linh", "lẻ"]
 Thousand = Literal["nghìn", "ngàn"]
+ZERO_HUNDREDS: tuple[ZeroHundred, ...] = get_args(ZeroHundred)
+THOUSANDS: tuple[Thousand, ...] = get_args(Thousand)
 
 # Letter names as Vietnamese speakers say them when reading out a code (school names for the
 # Vietnamese letters, the usual Vietnamese names for F, J, W, Z).
@@ -114,9 +116,9 @@ def number_words(
     """The words of ``n`` (0..999,999), one list item per spoken word."""
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"number_to_words takes an int, not {type(n).__name__}")
-    if zero_hundred not in ("linh", "lẻ"):
+    if zero_hundred not in ZERO_HUNDREDS:
         raise ValueError(f"zero_hundred must be 'linh' or 'lẻ', not {zero_hundred!r}")
-    if thousand not in ("nghìn", "ngàn"):
+    if thousand not in THOUSANDS:
         raise ValueError(f"thousand must be 'nghìn' or 'ngàn', not {thousand!r}")
     if not 0 <= n <= MAX_NUMBER:
         raise ValueError(f"number_to_words reads 0 to {MAX_NUMBER}, not {n}")

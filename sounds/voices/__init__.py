@@ -26,6 +26,8 @@ class Voice(Protocol):
 
 def voice_from_spec(spec: str) -> Voice:
     """The voice a command line names: ``gtts``, ``espeak`` or ``pack:PATH``."""
+    # Here, not at the top: each voice module imports VoiceError from this package, and
+    # gTTS (with requests) loads only when that voice is asked for.
     if spec == "gtts":
         from .gtts import GttsVoice
 

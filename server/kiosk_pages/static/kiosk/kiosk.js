@@ -1,6 +1,7 @@
 // The touch kiosk: choose a service (optionally as a priority citizen), get a number, see it,
 // and come back to the start by itself. Whatever goes wrong, the screen returns to the start.
 
+import { checkInUrl, drawQr, wireCheckIn } from "./check-in.js";
 import { issueTicket, newKey } from "./issue.js";
 import { connectLive } from "/static/live/connect.js";
 import { printSlip } from "./print.js";
@@ -30,6 +31,7 @@ const kiosk = {
   screenSince: Date.now(),
   countdown: null,
   live: null,
+  checkIn: null,
 };
 
 // --- screens ------------------------------------------------------------------------
@@ -44,6 +46,7 @@ function show(screen) {
 }
 
 function goHome() {
+  if (kiosk.checkIn) kiosk.checkIn.reset();
   clearInterval(kiosk.countdown);
   kiosk.countdown = null;
   kiosk.busy = false;
@@ -115,14 +118,23 @@ function updateServices() {
     button.querySelector(".service-hint").textContent = service.hint || "";
     button.querySelector(".service-waiting").textContent = text.t("waiting", { n: service.waiting });
     const wait = button.querySelector(".service-wait");
-    if (!open || service.estimated_wait_s === null || service.estimated_wait_s === undefined) {
+    if (!open || service.estimated_wait_s === undefined) {
       wait.textContent = "";
+    } else if (service.estimated_wait_s === null) {
+      wait.textContent = text.t("wait_no_counter"); // a ticket is taken, no one calls it yet
     } else if (service.estimated_wait_s === 0) {
-      wait.textContent = text.t("wait_none");
+      // Never "no wait" while someone waits: the count may be newer than the estimate,
+      // which is read again a moment after events.
+      wait.textContent = service.waiting > 0 ? "" : text.t("wait_none");
     } else {
       wait.textContent = text.t("wait_estimate", { duration: text.duration(service.estimated_wait_s) });
     }
-    const stateKey = { closed: "service_closed", full: "service_full", inactive: "service_inactive" };
+    const stateKey = {
+      closed: "service_closed",
+      full: "service_full",
+      inactive: "service_inactive",
+      unserved: "service_unserved",
+    };
     button.querySelector(".service-state").textContent = open ? "" : text.t(stateKey[service.state]);
   }
 }
@@ -131,15 +143,16 @@ function applyState(state) {
   kiosk.site = state.site;
   kiosk.services = state.services;
   updateServices();
+  $("check-in-open").hidden = !kiosk.site.remote_check_in;
 }
 
-function applyEvent(name, message) {
+function applyMessage(name, message) {
   if (message.waiting) {
     for (const service of kiosk.services) {
       if (service.code in message.waiting) service.waiting = message.waiting[service.code];
     }
   }
-  if (name === "ticket.issued" && message.ticket) {
+  if (name === page.live.names.TICKET_ISSUED && message.ticket) {
     const service = kiosk.services.find((s) => s.code === message.ticket.service);
     if (service) {
       service.issued_today += 1;
@@ -231,10 +244,39 @@ function renderTicket(ticket) {
   ahead.hidden = ticket.people_ahead === null || ticket.people_ahead === undefined;
   ahead.textContent = text.t("people_ahead", { n: ticket.people_ahead });
   const wait = $("ticket-wait");
-  wait.hidden = ticket.estimated_wait_s === null || ticket.estimated_wait_s === undefined;
-  wait.textContent = wait.hidden
+  const unstaffed = ticket.status === page.live.statuses.WAITING && ticket.estimated_wait_s === null;
+  wait.hidden = !unstaffed && (ticket.estimated_wait_s === null || ticket.estimated_wait_s === undefined);
+  if (unstaffed) wait.textContent = text.t("wait_no_counter");
+  else wait.textContent = wait.hidden
     ? ""
     : text.t("estimated_wait", { duration: text.duration(ticket.estimated_wait_s) });
+}
+
+// A kiosk whose printer is "preview" (the demo) shows the ticket as it would print, QR and
+// all, beside the number; the frame takes the ticket's own height.
+function showPreview(url) {
+  const box = $("ticket-preview");
+  const frame = $("ticket-preview-frame");
+  box.hidden = !url;
+  document.body.classList.toggle("previewing", Boolean(url));
+  if (!url) {
+    frame.removeAttribute("src");
+    return;
+  }
+  frame.style.height = "";
+  frame.src = url;
+}
+
+$("ticket-preview-frame").addEventListener("load", (event) => {
+  const doc = event.target.contentDocument;
+  const ticket = doc && doc.getElementById("ticket");
+  if (ticket) event.target.style.height = `${Math.ceil(ticket.getBoundingClientRect().height) + 8}px`;
+});
+
+function showTracking(tracking) {
+  const box = $("ticket-qr");
+  box.hidden = !(tracking && tracking.qr);
+  if (!box.hidden) drawQr($("ticket-qr-code"), tracking.qr);
 }
 
 function showTicket(data) {
@@ -242,6 +284,7 @@ function showTicket(data) {
   const printed = data.print || { placement: "none", status: "skipped" };
   kiosk.ticket = ticket;
   renderTicket(ticket);
+  showTracking(data.tracking);
   const done = $("ticket-done");
   done.disabled = true;
   setTimeout(() => {
@@ -249,6 +292,7 @@ function showTicket(data) {
   }, DONE_GUARD_MS);
 
   let seconds = timeouts.ticket;
+  showPreview(printed.placement === "preview" ? printed.slip_url : null);
   if (printed.status === "failed") {
     // The server's own sentence says what failed; the citizen needs the number either way.
     const detail = text.language === "vi" ? printed.message : "";
@@ -265,8 +309,17 @@ function showTicket(data) {
         startCountdown(timeouts.ticket_unprinted);
       }
     });
+  } else if (printed.placement === "preview") {
+    setPrintNote("preview", { paper: false });
+  } else if (printed.status === "unknown") {
+    // Sent, never confirmed by the printer: look in the tray, and keep the number in mind.
+    const detail = text.language === "vi" ? printed.message : "";
+    setPrintNote("take_ticket", { paper: true, detail });
+    seconds = timeouts.ticket_unprinted;
   } else if (printed.status === "printed" || printed.status === "queued") {
     setPrintNote("take_ticket", { paper: true });
+  } else if (printed.status === "checked_in") {
+    setPrintNote("checked_in", { paper: false });
   } else {
     setPrintNote("remember_number", { paper: false });
     seconds = timeouts.ticket_unprinted;
@@ -290,6 +343,28 @@ function showError(problem) {
     left -= 1;
     if (left <= 0) goHome();
   }, 1000);
+}
+
+// --- a number from home arrives ----------------------------------------------------------
+
+async function checkIn(body) {
+  if (kiosk.busy || kiosk.screen === "busy") return;
+  kiosk.busy = true;
+  updateServices();
+  showIdle(false);
+  show("busy");
+  let result;
+  try {
+    result = await issueTicket(checkInUrl(page.issue_url), page.token, body, newKey());
+  } catch (err) {
+    result = { ok: false, problem: null };
+  }
+  kiosk.checkIn.reset();
+  if (result.ok) {
+    showTicket({ ...result.data, print: { placement: "none", status: "checked_in" } });
+  } else {
+    showError(result.problem);
+  }
 }
 
 // --- language, idle screen, connection, clock -------------------------------------------
@@ -320,6 +395,7 @@ function watchIdle() {
     renderPriority();
   }
   if (kiosk.screen === "priority" && quiet > timeouts.choice * 1000) goHome();
+  if (kiosk.screen === "check_in" && quiet > timeouts.choice * 1000) goHome();
   if (kiosk.screen === "home" && !kiosk.busy && quiet > timeouts.idle * 1000) showIdle(true);
   // A screen that should have moved on by now (a lost timer, an exception): start over.
   const stuck = Date.now() - kiosk.screenSince;
@@ -388,6 +464,19 @@ function wire() {
     renderPriority();
   });
   $("ticket-done").addEventListener("click", goHome);
+  $("check-in-open").addEventListener("click", () => {
+    if (!kiosk.busy) show("check_in");
+  });
+  $("check-in-back").addEventListener("click", goHome);
+  kiosk.checkIn = wireCheckIn({
+    display: $("code-display"),
+    keypad: $("keypad"),
+    ok: $("key-ok"),
+    clear: $("key-clear"),
+    onCode: (code) => checkIn({ code }),
+    onToken: (token) => checkIn({ tracking_token: token }),
+    canScan: () => !kiosk.busy,
+  });
   $("error-back").addEventListener("click", goHome);
   $("lang-toggle").addEventListener("click", () => useLanguage(text.other));
   $("idle").addEventListener("click", () => {
@@ -409,6 +498,7 @@ function start() {
   buildServices();
   renderPriority();
   updateServices();
+  applyState(page.state);
   show("home");
   tickClock();
   setInterval(tickClock, 1000);
@@ -418,9 +508,10 @@ function start() {
   }, OFFLINE_GRACE_MS);
   if (typeof window.io === "function") {
     kiosk.live = connectLive({
+      live: page.live,
       auth: { token: page.token },
       onState: applyState,
-      onEvent: applyEvent,
+      onMessage: applyMessage,
       onConnection: setConnected,
       refreshMs: REFRESH_MS,
       settleMs: SETTLE_MS,

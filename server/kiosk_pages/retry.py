@@ -12,22 +12,21 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from kiosk.device_settings import PrintSettings, print_settings
+from kiosk.errors import PrintError, PrinterUnavailable
+from kiosk.settings import ticket_footer
 from server.models import ApiToken, PrintJob
 from server.runtime import runtime
 
 from . import jobs, notify
-from .device_settings import PrintSettings, print_settings
-from .dispatch import printer_lock
-from .errors import PrintError, PrinterUnavailable
+from .dispatch import print_ticket, printer_lock
 from .lookup import ticket_slip
-from .printing import print_ticket
-from .settings import ticket_footer
 
 
 @dataclass(frozen=True)
 class Retried:
     job_id: int
-    status: str  # printed, pending (sent back to the agent), failed, or skipped
+    status: str  # printed, unknown, pending (sent back to the agent), failed, or skipped
     message: str
 
 
@@ -46,21 +45,30 @@ def _print_here(job_id: int, settings: PrintSettings) -> Retried:
             site_id=job.site_id,
         )
     failure: PrintError | None = None
+    outcome = None
     try:
         with printer_lock(settings.spec.url):
-            print_ticket(slip, settings.spec, settings.paper)
+            outcome = print_ticket(slip, settings.spec, settings.paper)
     except PrinterUnavailable as err:
         failure = err
     with rt.db.writes() as session:
         job = session.get(PrintJob, job_id)
         assert job is not None
-        if failure is None:
+        if failure is not None:
+            jobs.mark_failed(job, failure.code, failure.message)
+        elif outcome is not None and outcome.printed:
             jobs.mark_printed(job, rt.clock())
         else:
-            jobs.mark_failed(job, failure.code, failure.message)
+            jobs.mark_unknown(job, outcome.unknown if outcome else None)
         session.commit()
     if failure is not None:
         return Retried(job_id, jobs.FAILED, failure.message)
+    if outcome is not None and not outcome.printed:
+        return Retried(
+            job_id,
+            jobs.UNKNOWN,
+            f"Đã gửi lại phiếu {slip.number} tới {settings.printer}, máy in chưa xác nhận đã in.",
+        )
     return Retried(job_id, jobs.PRINTED, f"Đã in lại phiếu {slip.number} trên {settings.printer}.")
 
 

@@ -3,8 +3,10 @@
 A job is one ticket to print on one kiosk device's printer. A job for the
 kiosk agent waits as ``pending`` until the agent acknowledges it; the agent
 may acknowledge the same job twice (its first answer was lost), which changes
-nothing the second time. A server-side print is recorded when it is over,
-``printed`` or ``failed``, so staff can see and reprint what failed.
+nothing the second time. A server-side print is ``pending`` while the
+server's printer works on it, then ``printed`` (the printer confirmed it),
+``unknown`` (sent, never confirmed: a printer that cannot answer or did not) or
+``failed``, so staff can see and reprint what failed.
 """
 
 from __future__ import annotations
@@ -13,21 +15,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.job_messages import MAX_ERROR, valid_id
+from kiosk.print_outcome import NO_ANSWER
+from kiosk.slip_data import slip_to_data
 from server.models import ApiToken, PrintJob, Ticket
 
 from .lookup import ticket_slip
-from .slip_data import slip_to_data
 
-PENDING, PRINTED, FAILED = "pending", "printed", "failed"
-STATUSES = (PENDING, PRINTED, FAILED)
-MAX_ID = 2**31 - 1  # 32-bit id columns
+PENDING, PRINTED, UNKNOWN, FAILED = "pending", "printed", "unknown", "failed"
+STATUSES = (PENDING, PRINTED, UNKNOWN, FAILED)
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
-MAX_ERROR = 300  # PrintJob.last_error
 AGENT_ERROR_DEFAULT = "printer_error"
 
 
@@ -39,6 +41,7 @@ class Ack:
     ok: bool
     error_code: str | None = None
     message: str | None = None
+    confirmed: bool = True  # ok, and the printer said it took the job (not only sent)
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,11 @@ class AckOutcome:
     failed_now: bool  # this acknowledgement recorded a failure: staff are to be told
 
 
-def valid_id(value: Any) -> TypeGuard[int]:
-    return type(value) is int and 1 <= value <= MAX_ID
-
-
 def parse_ack(data: Any) -> Ack | None:
     """A ``print.ack`` message, checked field by field; ``None`` when it is malformed.
 
-    ``{"job_id": int, "ok": bool, "error_code": str?, "message": str?}``; other
-    keys are ignored.
+    ``{"job_id": int, "ok": bool, "status": "printed"|"unknown"?, "error_code": str?,
+    "message": str?}``; other keys are ignored (an older agent sends no status: printed).
     """
     if not isinstance(data, dict):
         return None
@@ -65,7 +64,12 @@ def parse_ack(data: Any) -> Ack | None:
     if not valid_id(job_id) or type(ok) is not bool:
         return None
     if ok:
-        return Ack(job_id, True)
+        status = data.get("status", PRINTED)
+        if status not in (PRINTED, UNKNOWN):
+            return None
+        code = data.get("error_code")
+        reason = code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else None
+        return Ack(job_id, True, reason, confirmed=status == PRINTED)
     code = data.get("error_code", AGENT_ERROR_DEFAULT)
     message = data.get("message")
     if not isinstance(code, str) or not ERROR_CODE.fullmatch(code):
@@ -144,6 +148,13 @@ def mark_printed(job: PrintJob, now: datetime) -> None:
     job.printed_at = now
 
 
+def mark_unknown(job: PrintJob, reason: str | None) -> None:
+    """Sent to the printer, never confirmed: not printed as far as anyone knows, not failed."""
+    job.attempts += 1
+    job.status = UNKNOWN
+    job.last_error = error_record(reason, None) if reason else None
+
+
 def mark_failed(job: PrintJob, code: str, message: str | None) -> None:
     job.attempts += 1
     job.status = FAILED
@@ -161,12 +172,15 @@ def acknowledge(session: Session, device_id: int, ack: Ack, now: datetime) -> Ac
         return None
     if job.status == PRINTED:
         return AckOutcome(job.id, job.ticket_id, PRINTED, failed_now=False)
-    if ack.ok:
+    if ack.ok and ack.confirmed:
         mark_printed(job, now)
+    elif ack.ok:
+        mark_unknown(job, ack.error_code)
     else:
         mark_failed(job, ack.error_code or AGENT_ERROR_DEFAULT, ack.message)
     session.commit()
-    return AckOutcome(job.id, job.ticket_id, job.status, failed_now=not ack.ok)
+    failed_now = not ack.ok or ack.error_code == NO_ANSWER  # staff hear of a silent printer
+    return AckOutcome(job.id, job.ticket_id, job.status, failed_now=failed_now)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
     GET  /kiosk/                         the page, for a paired kiosk device
     POST /kiosk/api/tickets              take a number (bearer = the kiosk's token)
+    POST /kiosk/api/check-in             a number from home arrives (its QR code or code)
     GET  /kiosk/tickets/<id>/slip        the ticket as HTML, for browser printing
     GET  /kiosk/fonts/<file>             the bundled font (DejaVu Sans)
 
 The views only adapt: queue rules stay in ``server.engine``, printing in
-``kiosk.dispatch``.
+``server.kiosk_pages.dispatch``.
 """
 
 from __future__ import annotations
@@ -27,23 +28,30 @@ from flask import (
 )
 from flask_babel import get_locale
 
+from kiosk import fonts
+from kiosk.browser_ticket import browser_ticket
+from kiosk.device_settings import DEFAULT_PAPER, PrintSettings, print_settings
+from kiosk.errors import PrintError
+from kiosk.layout import paper_for
+from kiosk.qr import qr_svg
+from kiosk.tracking import tracking_url
 from server import engine
 from server.api.auth import current_principal
 from server.api.problems import ApiProblem, answer_with_problems
 from server.api.routes import parse
-from server.api.schemas import DB_INT_MAX, IssueTicketIn
+from server.api.schemas import DB_INT_MAX, CheckInIn, IssueTicketIn
+from server.db import retried_with_key
 from server.devices import device_token, paired
+from server.engine.remote import check_in as check_in_number
 from server.engine.rules import PRIORITY_REASONS
 from server.models import ApiToken
+from server.realtime.live import live_boot
 from server.runtime import runtime
 from server.tokens import Principal
 
-from . import fonts
-from .browser_ticket import browser_ticket
-from .device_settings import DEFAULT_PAPER, PrintSettings, print_settings
-from .errors import PrintError
-from .layout import paper_for
+from . import dispatch
 from .lookup import requested_slip
+from .notify import base_url
 from .page_text import REFUSALS, all_texts, page_texts, priority_choices
 
 log = logging.getLogger(__name__)
@@ -72,17 +80,23 @@ TIMEOUTS = {"ticket": 12, "ticket_unprinted": 25, "choice": 30, "idle": 90, "err
 
 def kiosk_print_settings(principal: Principal) -> PrintSettings | None:
     """The kiosk's checked print settings; ``None`` when unusable (printing reports that)."""
-    with runtime().db.reads() as session:
-        token = session.get(ApiToken, principal.token_id)
-        raw = token.settings if token is not None else None
+    raw = principal.device_settings
+    if raw is None:  # a principal not read from the token's row
+        with runtime().db.reads() as session:
+            token = session.get(ApiToken, principal.token_id)
+            raw = token.settings if token is not None else None
     try:
         return print_settings(raw)
     except PrintError:
         return None
 
 
+# The kiosk page itself prints the ticket (browser) or shows it on its screen (preview).
+PAGE_PLACEMENTS = ("browser", "preview")
+
+
 def prints_in_browser(settings: PrintSettings | None) -> bool:
-    return settings is not None and settings.placement == "browser"
+    return settings is not None and settings.placement in PAGE_PLACEMENTS
 
 
 def paper_mm(settings: PrintSettings | None) -> int:
@@ -117,6 +131,7 @@ def home(principal: Principal) -> Response:
         "refusals": REFUSALS,
         "issue_url": url_for("kiosk.issue"),
         "timeouts": {**TIMEOUTS, **current_app.config.get("KIOSK_TIMEOUTS", {})},
+        "live": live_boot(),
     }
     html = render_template(
         "kiosk/home.html",
@@ -141,7 +156,8 @@ def font(name: str) -> Response:
 @bp.get(f"/tickets/<int(max={DB_INT_MAX}):ticket_id>/slip")
 @paired("kiosk")
 def slip(principal: Principal, ticket_id: int) -> Response:
-    """The ticket as HTML sized to the paper; the page prints it with ``window.print()``."""
+    """The ticket as HTML sized to the paper; the page prints it with ``window.print()``
+    (or, for a kiosk that previews, shows it as it is)."""
     try:
         paper = paper_for(request.args.get("paper") or paper_mm(kiosk_print_settings(principal)))
     except ValueError:
@@ -179,12 +195,10 @@ def _print_result(
     }
 
 
-def print_new_ticket(principal: Principal, ticket_id: int) -> dict[str, Any]:
-    """Hand the ticket to ``kiosk.dispatch``; whatever happens there, the ticket stands."""
+def print_new_ticket(principal: Principal, ticket_id: int, number: str) -> dict[str, Any]:
+    """Hand the ticket to ``.dispatch``; whatever happens there, the ticket stands."""
     try:
-        from .dispatch import print_issued_ticket
-
-        result = print_issued_ticket(principal, ticket_id)
+        result = dispatch.print_issued_ticket(principal, ticket_id, number)
     except Exception:  # dispatch reports printer trouble itself; this is a bug, logged
         log.exception("printing ticket %s failed", ticket_id)
         return _print_result("none", "failed", "print_error")
@@ -203,13 +217,22 @@ def _replayed_print(settings: PrintSettings | None) -> dict[str, Any]:
     A printer driven by the server or the kiosk agent already had the job; a
     kiosk that prints in the browser printed nothing yet, so it prints now.
     """
-    if prints_in_browser(settings):
-        return _print_result("browser", "browser")
+    if settings is not None and prints_in_browser(settings):
+        return _print_result(settings.placement, settings.placement)
     placement = settings.placement if settings is not None else "none"
     return _print_result(placement, "skipped", "replayed")
 
 
+def on_screen_tracking(tracking_token: str) -> dict[str, Any]:
+    """The ticket's tracking link and its QR code for the kiosk's screen (as printed), so a
+    citizen whose ticket did not print can still follow it on the phone."""
+
+    url = tracking_url(base_url() or request.url_root, tracking_token)
+    return {"url": url, "qr": qr_svg(url)}
+
+
 @bp.post("/api/tickets")
+@retried_with_key
 def issue() -> tuple[Response, int]:
     """Issue a ticket on this kiosk (channel "kiosk") and print it.
 
@@ -228,18 +251,40 @@ def issue() -> tuple[Response, int]:
         actor=principal.actor,
     )
     ticket = {k: v for k, v in issued.ticket.items() if k != "tracking_token"}
+    tracking = on_screen_tracking(issued.ticket["tracking_token"])
     settings = kiosk_print_settings(principal)
     if issued.replayed:
         printed = _replayed_print(settings)
     else:
-        printed = print_new_ticket(principal, ticket["id"])
-    if printed["placement"] == "browser":
+        printed = print_new_ticket(principal, ticket["id"], ticket["number"])
+    if printed["placement"] in PAGE_PLACEMENTS:
         printed["slip_url"] = url_for(
             "kiosk.slip", ticket_id=ticket["id"], paper=paper_mm(settings)
         )
-    response = jsonify({"ticket": ticket, "replayed": issued.replayed, "print": printed})
+    response = jsonify(
+        {"ticket": ticket, "replayed": issued.replayed, "print": printed, "tracking": tracking}
+    )
     response.headers["Cache-Control"] = "no-store"
     if issued.replayed:
         response.headers["Idempotent-Replayed"] = "true"
         return response, 200
     return response, 201
+
+
+@bp.post("/api/check-in")
+def check_in() -> Response:
+    """A number taken from home arrives: its QR code scanned at this kiosk (a scanner types
+    the link), or its check-in code typed on the screen. It joins the calling order now."""
+    principal = _kiosk()
+    data = parse(CheckInIn)
+    ticket = check_in_number(
+        runtime().uow(),
+        principal.site_code,
+        tracking_token=data.tracking_token,
+        code=data.code,
+        actor=principal.actor,
+    )
+    tracking = on_screen_tracking(ticket.pop("tracking_token"))
+    response = jsonify({"ticket": ticket, "tracking": tracking})
+    response.headers["Cache-Control"] = "no-store"
+    return response

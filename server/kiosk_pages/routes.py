@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
+from kiosk.errors import MESSAGES
+from kiosk.layout import paper_for
+from kiosk.render import render_png
 from server.api.auth import READERS, requires
 from server.api.openapi import OPERATIONS, Operation
 from server.api.problems import ApiProblem, answer_with_problems
 
-from .errors import MESSAGES
-from .layout import paper_for
 from .lookup import requested_slip
-from .render import render_png
 
 preview_bp = Blueprint("ticket_preview", __name__, url_prefix="/api/v1")
 

@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_request_context, request
+from flask_socketio import SocketIO
 
+from kiosk.print_messages import device_name, staff_text
+from kiosk.settings import public_url
 from server.runtime import runtime
-
-from .print_messages import device_name, staff_text
-from .settings import public_url
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,6 @@ def _socketio() -> Any:
     if not redis_url:
         return None
     if WRITE_ONLY_KEY not in app.extensions:
-        from flask_socketio import SocketIO
-
         channel = app.config.get("REDIS_CHANNEL", "flask-socketio")
         app.extensions[WRITE_ONLY_KEY] = SocketIO(message_queue=redis_url, channel=channel)
     return app.extensions[WRITE_ONLY_KEY]

@@ -1,21 +1,12 @@
 // Taking a number: one Idempotency-Key per tap, the same key on every retry, so a retry
 // after a lost answer gives back the ticket already made, never a second one.
 
+import { newKey } from "/static/keys/idempotency.js";
+
 const RETRY_DELAYS_MS = [0, 800, 1500, 2500, 4000];
 const ATTEMPT_TIMEOUT_MS = 10000;
 
-// crypto.randomUUID exists only on https:// or localhost; kiosks often use http://LAN-address.
-export function newKey() {
-  if (window.crypto && typeof window.crypto.randomUUID === "function" && window.isSecureContext) {
-    return window.crypto.randomUUID();
-  }
-  const bytes = new Uint8Array(16);
-  window.crypto.getRandomValues(bytes);
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+export { newKey };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -6,11 +6,18 @@ import sys
 from typing import NoReturn
 
 import click
+from sqlalchemy import inspect
 
-PRINTER_HELP = (
-    "Máy in: usb://VID:PID, tcp://HOST:9100, serial:///dev/ttyUSB0?baudrate=9600, "
-    "file:///dev/usb/lp0, cups://TÊN."
-)
+from kiosk.agent_cli import printer_options
+from kiosk.errors import PrinterUnavailable, PrinterUrlError
+from kiosk.printer_url import parse_printer_url
+from kiosk.settings import public_url, ticket_footer
+from server.engine.errors import QueueError
+from server.messages import error_text
+from server.runtime import runtime
+
+from .dispatch import print_ticket as print_slip
+from .lookup import ticket_slip
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -26,32 +33,16 @@ def _fail(message: str, code: int) -> NoReturn:
     ),
 )
 @click.argument("ticket_id", type=click.IntRange(1, 2**31 - 1))  # a 32-bit id column
-@click.option("--printer", "printer_url", required=True, help=PRINTER_HELP)
-@click.option(
-    "--paper",
-    type=click.Choice(["58", "80"]),
-    default="80",
-    show_default=True,
-    help="Khổ giấy (mm).",
-)
+@printer_options
 @click.option(
     "--base-url",
     default=None,
     help="Địa chỉ công khai của máy chủ cho mã QR (mặc định: biến XEPHANG_PUBLIC_URL).",
 )
 def print_ticket(ticket_id: int, printer_url: str, paper: str, base_url: str | None) -> None:
-    from sqlalchemy import inspect
-
+    # Here, not at the top: the app (every blueprint, the announcer) loads only for a
+    # command that uses it, so `xephang --help` and the other commands start fast.
     from server.app import create_app
-    from server.engine.errors import QueueError
-    from server.messages import error_text
-    from server.runtime import runtime
-
-    from .errors import PrinterUnavailable, PrinterUrlError
-    from .lookup import ticket_slip
-    from .printer_url import parse_printer_url
-    from .printing import print_ticket as print_slip
-    from .settings import public_url, ticket_footer
 
     try:
         spec = parse_printer_url(printer_url)
@@ -89,6 +80,12 @@ def print_ticket(ticket_id: int, printer_url: str, paper: str, base_url: str | N
         outcome = print_slip(slip, spec, int(paper))
     except PrinterUnavailable as err:
         _fail(err.message, 1)
-    click.echo(f"Đã in lại phiếu {slip.number} ({slip.service_name}) trên máy in {spec.url}.")
+    if not outcome.printed:
+        click.echo(
+            f"Đã gửi phiếu {slip.number} ({slip.service_name}) tới máy in {spec.url}, "
+            "nhưng máy in chưa xác nhận đã in: hãy xem khay máy in."
+        )
+    else:
+        click.echo(f"Đã in lại phiếu {slip.number} ({slip.service_name}) trên máy in {spec.url}.")
     if outcome.paper_low:
         click.echo("Máy in sắp hết giấy: hãy thay cuộn giấy mới.", err=True)

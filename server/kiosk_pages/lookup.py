@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, request
 from sqlalchemy.orm import Session
 
+from kiosk.settings import public_url, ticket_footer
+from kiosk.ticket import TicketSlip, slip_from_views
 from server.engine.errors import not_found
 from server.engine.views import ticket_with_wait
 from server.models import Site, Ticket
-
-from .ticket import TicketSlip, slip_from_views
+from server.runtime import runtime
 
 
 def site_view(site: Site) -> dict[str, Any]:
@@ -57,11 +59,6 @@ def ticket_slip(
 def requested_slip(ticket_id: int, site_id: int) -> TicketSlip:
     """The slip of a ticket of this site, for a web request: the configured public address
     (or the one the request reached) in its QR code, the configured footer."""
-    from flask import current_app, request
-
-    from server.runtime import runtime
-
-    from .settings import public_url, ticket_footer
 
     rt = runtime()
     with rt.db.reads() as session:

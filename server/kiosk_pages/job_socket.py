@@ -21,14 +21,15 @@ from flask import current_app
 from flask import session as flask_session
 from flask_socketio import emit, join_room
 
+from kiosk.device_settings import DEFAULT_PAPER, print_settings
+from kiosk.errors import PrintError
+from kiosk.job_messages import valid_id
+from kiosk.settings import ticket_footer
 from server.models import ApiToken, Site, Ticket
 from server.runtime import runtime
 from server.tokens import Principal
 
 from . import jobs, notify
-from .device_settings import DEFAULT_PAPER, print_settings
-from .errors import PrintError
-from .settings import ticket_footer
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,20 @@ def _paper(settings: Any) -> int:
         return DEFAULT_PAPER
 
 
+def _agent_prints(settings: Any) -> bool:
+    try:
+        return print_settings(settings).placement == "agent"
+    except PrintError:
+        return False
+
+
 def send_pending(device_id: int) -> int:
     """Send this connection every pending job of the device; returns how many."""
     rt = runtime()
     with rt.db.reads() as session:
         token = session.get(ApiToken, device_id)
+        if not _agent_prints(token.settings if token else None):
+            return 0  # its pending jobs are the server's own printer's, still at work
         paper = _paper(token.settings if token else None)
         messages = [
             jobs.job_message(
@@ -75,7 +85,7 @@ def kiosk_connected(principal: Principal) -> None:
 
 def _device_id() -> int | None:
     device_id = flask_session.get(DEVICE_KEY)
-    return device_id if jobs.valid_id(device_id) else None
+    return device_id if valid_id(device_id) else None
 
 
 def _refused(reason: str) -> dict[str, Any]:
@@ -125,7 +135,7 @@ def on_print_ack(data: Any = None) -> dict[str, Any]:
     if outcome.failed_now:
         _tell_staff(device_id, outcome, ack)
     else:
-        log.info("job %s printed by device %s", outcome.job_id, device_id)
+        log.info("job %s acknowledged by device %s: %s", outcome.job_id, device_id, outcome.status)
     return {"accepted": True, "job_id": outcome.job_id, "status": outcome.status}
 
 
@@ -136,6 +146,8 @@ def on_print_sync(_data: Any = None) -> dict[str, Any]:
     return {"accepted": True, "pending": send_pending(device_id)}
 
 
-def register_print_handlers(socketio: Any) -> None:
-    socketio.on_event("print.ack", on_print_ack)
-    socketio.on_event("print.sync", on_print_sync)
+def register_print_handlers(socketio: Any, guard: Any = None) -> None:
+    """``guard`` wraps each handler (the server's per-connection message budget)."""
+    wrap = guard or (lambda handler: handler)
+    socketio.on_event("print.ack", wrap(on_print_ack))
+    socketio.on_event("print.sync", wrap(on_print_sync))

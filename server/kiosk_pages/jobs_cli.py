@@ -5,8 +5,23 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy import inspect
 
-STATUSES = ("pending", "printed", "failed")  # kiosk.jobs' statuses, without importing the models
+from kiosk.print_messages import device_name
+from server.engine.errors import QueueError
+from server.engine.views import site_by_code
+from server.messages import error_text
+from server.runtime import runtime
+from server.timeutil import local
+
+from .jobs import list_jobs
+from .retry import retry_job
+
+STATUSES = (
+    "pending",
+    "printed",
+    "failed",
+)  # server.kiosk_pages.jobs' statuses, without importing the models
 FAILED = "failed"
 
 
@@ -30,18 +45,9 @@ FAILED = "failed"
 def print_jobs(
     site_code: str, status: str | None, job_id: int | None, limit: int, retry: bool
 ) -> None:
-    from sqlalchemy import inspect
-
+    # Here, not at the top: the app (every blueprint, the announcer) loads only for a
+    # command that uses it, so `xephang --help` and the other commands start fast.
     from server.app import create_app
-    from server.engine.errors import QueueError
-    from server.engine.views import site_by_code
-    from server.messages import error_text
-    from server.runtime import runtime
-    from server.timeutil import local
-
-    from .jobs import list_jobs
-    from .print_messages import device_name
-    from .retry import retry_job
 
     app = create_app({"EVENTS_WRITE_ONLY": True})
     rt = runtime(app)
