@@ -7,7 +7,6 @@ has no site).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,9 +18,11 @@ from sqlalchemy.orm import Session
 from ..accounts.services import visible_accounts
 from ..models import ApiToken, AuditEntry, Site, User
 from ..runtime import runtime
+from ..timeutil import DEFAULT_TIMEZONE
 from . import bp
 from .access import manageable_sites, manager_page, me
-from .people import DEFAULT_TZ, actor, local_when
+from .audit_labels import action_choices, action_label, detail_items
+from .people import account_editor, local_when
 
 PER_PAGE = 50
 
@@ -113,7 +114,7 @@ def read_audit(
             device_role=token.role if token else None,
             device_label=token.label if token else None,
             site_code=site.code if site else None,
-            timezone=site.timezone if site else DEFAULT_TZ,
+            timezone=site.timezone if site else DEFAULT_TIMEZONE,
         )
         for entry, user, token, site in result
     ]
@@ -144,7 +145,7 @@ def audit_log() -> str:
         if staff.role == "admin":
             people = list(session.scalars(select(User).order_by(User.username)))
         else:
-            people = [row.user for row in visible_accounts(session, actor())]
+            people = [row.user for row in visible_accounts(session, account_editor())]
         wanted = AuditFilter(
             site_id=chosen.id if chosen else (-1 if site_code else None),
             user_id=_int_arg("user"),
@@ -164,15 +165,11 @@ def audit_log() -> str:
         page=page,
         sites=sites,
         people=people,
-        actions=actions,
+        actions=action_choices(actions),
         wanted=wanted,
         site_code=site_code,
         args=args,
         when=local_when,
+        action_label=action_label,
+        detail_items=detail_items,
     )
-
-
-@bp.app_template_filter("audit_json")
-def audit_json(value: Any) -> str:
-    """A list or dict of an audit entry as readable JSON text; the template escapes it."""
-    return json.dumps(value, ensure_ascii=False)

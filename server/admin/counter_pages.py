@@ -15,9 +15,10 @@ from ..models import Counter, Service, Site, User
 from ..runtime import runtime
 from . import bp
 from .access import manager_page, me
+from .counter_setup import CounterData, save_counter
+from .setup_checks import audited
 from .site_forms import CounterForm
-from .site_pages import INVALID, actor, page, save, site_of_url
-from .site_setup import CounterData, audited, save_counter
+from .site_pages import INVALID, change_author, page, save, site_of_url
 
 
 def _services(session: Session, site: Site) -> list[Service]:
@@ -105,7 +106,7 @@ def _counter_form(site: Site, counter_id: int | None) -> Any:
     if typed_wrong:
         return again(typed_wrong), INVALID
     return save(
-        lambda: save_counter(runtime().uow(), site.code, counter_id, form.data_(), actor()),
+        lambda: save_counter(runtime().uow(), site.code, counter_id, form.data_(), change_author()),
         url_for("admin.counters", code=site.code),
         again,
     )
@@ -132,7 +133,7 @@ def counter_edit(code: str, counter_id: int) -> Any:
 def counter_release(code: str, number: int) -> Any:
     """Giải phóng quầy: the clerk signed in there is signed out (their session goes on)."""
     site = site_of_url(code)
-    who = actor()
+    who = change_author()
     uow = audited(
         runtime().uow(),
         "counter.release",

@@ -30,6 +30,7 @@ from ..pairing_codes import (
     list_tokens,
     revoke_token,
 )
+from ..realtime.cutoff import token_room
 from ..runtime import runtime
 from . import bp
 from .access import managed_site, manager_page, me
@@ -245,6 +246,7 @@ def device_revoke(code: str, token_id: int) -> Any:
                 at=now,
             )
             session.commit()  # the revocation and its entry together
+    rt.cut_off(token_room(token_id))  # its open pages and agent lose their live link now
     flash(_("Đã thu hồi mã truy cập số %(id)d.", id=token_id), "success")
     return redirect(url_for("admin.devices", code=code))
 

@@ -18,38 +18,38 @@ from wtforms import Form
 from .. import engine
 from ..accounts.services import (
     MIN_PASSWORD_LENGTH,
+    AccountEditor,
     AccountError,
     AccountForbidden,
-    Actor,
     NoSuchAccount,
     account_for,
-    create_user,
+    create_account,
     generate_password,
+    log_out_everywhere,
     reset_password,
     unlock_user,
     update_user,
     visible_accounts,
 )
+from ..realtime.cutoff import user_room
 from ..runtime import runtime
-from ..timeutil import local
+from ..timeutil import DEFAULT_TIMEZONE, local
 from . import bp
 from .access import manageable_sites, manager_page, me
 from .people_forms import ROLE_LABELS, EditAccountForm, NewAccountForm, role_choices
 
-DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
-
-def local_when(moment: datetime | None, tz_name: str = DEFAULT_TZ) -> str:
+def local_when(moment: datetime | None, tz_name: str = DEFAULT_TIMEZONE) -> str:
     """A stored UTC moment as the site's wall-clock time (``dd/mm/yyyy HH:MM``)."""
     if moment is None:
         return ""
-    return local(moment, tz_name or DEFAULT_TZ).strftime("%d/%m/%Y %H:%M")
+    return local(moment, tz_name or DEFAULT_TIMEZONE).strftime("%d/%m/%Y %H:%M")
 
 
-def actor() -> Actor:
+def account_editor() -> AccountEditor:
     """The logged-in admin or manager, as the account services see them."""
     staff = me()
-    return Actor(staff.id, staff.role, staff.site_ids, request.remote_addr or "")
+    return AccountEditor(staff.id, staff.role, staff.site_ids, request.remote_addr or "")
 
 
 def show_error(form: Form, err: AccountError) -> None:
@@ -66,7 +66,7 @@ def _status(err: AccountError) -> int:
     return 403 if isinstance(err, AccountForbidden) else 400
 
 
-def _fill_choices(form: NewAccountForm | EditAccountForm, who: Actor) -> None:
+def _fill_choices(form: NewAccountForm | EditAccountForm, who: AccountEditor) -> None:
     with runtime().db.reads() as session:
         sites = manageable_sites(session, me())
     form.role.choices = role_choices(who.role)
@@ -80,7 +80,7 @@ def _shown_once(template: str, **context: Any) -> Any:
     return response
 
 
-def _account(user_id: int, who: Actor) -> Any:
+def _account(user_id: int, who: AccountEditor) -> Any:
     with runtime().db.reads() as session:
         try:
             return account_for(session, user_id, who)
@@ -93,7 +93,7 @@ def _account(user_id: int, who: Actor) -> Any:
 @bp.get("/users")
 @manager_page
 def users() -> str:
-    who = actor()
+    who = account_editor()
     with runtime().db.reads() as session:
         rows = visible_accounts(session, who)
     return render_template(
@@ -109,7 +109,7 @@ def users() -> str:
 @bp.route("/users/new", methods=["GET", "POST"])
 @manager_page
 def user_new() -> Any:
-    who = actor()
+    who = account_editor()
     form = NewAccountForm()
     _fill_choices(form, who)
     if request.method == "GET":
@@ -123,19 +123,17 @@ def user_new() -> Any:
         password = generate_password()
     rt = runtime()
     try:
-        with rt.db.writes() as session, session.begin():
-            user = create_user(
-                session,
-                form.username.data or "",
-                form.role.data or "",
-                password,
-                rt.clock(),
-                site_codes=tuple(form.sites.data or ()),
-                full_name=form.full_name.data or "",
-                photo_url=form.photo_url.data,
-                actor=who,
-            )
-            username, user_id = user.username, user.id
+        user = create_account(
+            rt.uow(),
+            form.username.data or "",
+            form.role.data or "",
+            password,
+            site_codes=tuple(form.sites.data or ()),
+            full_name=form.full_name.data or "",
+            photo_url=form.photo_url.data,
+            editor=who,
+        )
+        username, user_id = user.username, user.id
     except AccountError as err:
         show_error(form, err)
         return _new_page(form), _status(err)
@@ -157,7 +155,7 @@ def _new_page(form: NewAccountForm) -> str:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @manager_page
 def user_edit(user_id: int) -> Any:
-    who = actor()
+    who = account_editor()
     account = _account(user_id, who)
     user = account.user
     if request.method == "GET":
@@ -178,32 +176,32 @@ def user_edit(user_id: int) -> Any:
         return _edit_page(form, account, who), 400
     rt = runtime()
     try:
-        with rt.db.writes() as session, session.begin():
-            change = update_user(
-                session,
-                user_id,
-                rt.clock(),
-                full_name=form.full_name.data or "",
-                role=form.role.data or "",
-                site_codes=tuple(form.sites.data or ()),
-                photo_url=form.photo_url.data,
-                active=bool(form.active.data),
-                actor=who,
-            )
-            leaves_counter = change.leaves_counter
+        change = update_user(
+            rt.uow(),
+            user_id,
+            full_name=form.full_name.data or "",
+            role=form.role.data or "",
+            site_codes=tuple(form.sites.data or ()),
+            photo_url=form.photo_url.data,
+            active=bool(form.active.data),
+            editor=who,
+        )
+        leaves_counter = change.leaves_counter
     except NoSuchAccount:
         abort(404)
     except AccountError as err:
         show_error(form, err)
         return _edit_page(form, account, who), _status(err)
     if leaves_counter:
-        # A deactivated clerk, or one moved elsewhere, no longer holds the counter.
+        # A deactivated clerk, or one moved elsewhere, no longer holds the counter, and
+        # their open pages lose their live link (they reconnect with the new rights).
         engine.sign_out(rt.uow(), user_id, actor=me().actor)
+        rt.cut_off(user_room(user_id))
     flash(_("Đã lưu tài khoản %(username)s.", username=user.username), "success")
     return redirect(url_for("admin.users"))
 
 
-def _edit_page(form: EditAccountForm, account: Any, who: Actor) -> str:
+def _edit_page(form: EditAccountForm, account: Any, who: AccountEditor) -> str:
     return render_template(
         "admin/user_edit.html",
         form=form,
@@ -218,30 +216,48 @@ def _edit_page(form: EditAccountForm, account: Any, who: Actor) -> str:
 @manager_page
 def user_password(user_id: int) -> Any:
     """A generated password, shown once; the account's open sessions end with the old one."""
-    who = actor()
+    who = account_editor()
     account = _account(user_id, who)
     password = generate_password()
     rt = runtime()
     try:
-        with rt.db.writes() as session, session.begin():
-            reset_password(session, account.user.username, password, rt.clock(), actor=who)
+        reset_password(rt.uow(), account.user.username, password, editor=who)
     except NoSuchAccount:
         abort(404)
     except AccountForbidden:
         abort(403)
+    rt.cut_off(user_room(user_id))
     return _shown_once(
         "admin/user_password.html", username=account.user.username, password=password
     )
 
 
+@bp.post("/users/<int:user_id>/sessions/end")
+@manager_page
+def user_sessions_end(user_id: int) -> Any:
+    """Log the account out everywhere: every browser it is logged in on, at once."""
+    who = account_editor()
+    rt = runtime()
+    try:
+        username = log_out_everywhere(rt.uow(), user_id, editor=who).username
+    except NoSuchAccount:
+        abort(404)
+    except AccountForbidden:
+        abort(403)
+    rt.cut_off(user_room(user_id))
+    if user_id == who.user_id:
+        return redirect(url_for("accounts.login"))
+    flash(_("Đã đăng xuất %(username)s khỏi mọi nơi.", username=username), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
 @bp.post("/users/<int:user_id>/unlock")
 @manager_page
 def user_unlock(user_id: int) -> Any:
-    who = actor()
+    who = account_editor()
     rt = runtime()
     try:
-        with rt.db.writes() as session, session.begin():
-            username = unlock_user(session, user_id, rt.clock(), actor=who).username
+        username = unlock_user(rt.uow(), user_id, editor=who).username
     except NoSuchAccount:
         abort(404)
     except AccountForbidden:

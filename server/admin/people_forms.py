@@ -76,8 +76,8 @@ class DeviceCodeForm(_Form):
     paper = SelectField(_l("Khổ giấy (chỉ kiosk)"), validate_choice=False)
 
 
-def role_choices(actor_role: str) -> list[tuple[str, Any]]:
-    roles = ("admin", "manager", "clerk") if actor_role == "admin" else ("clerk",)
+def role_choices(editor_role: str) -> list[tuple[str, Any]]:
+    roles = ("admin", "manager", "clerk") if editor_role == "admin" else ("clerk",)
     return [(role, ROLE_LABELS[role]) for role in roles]
 
 

@@ -8,14 +8,14 @@ from flask import abort, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ..engine import numbering
+from ..engine import estimates, numbering
 from ..models import Service
 from ..runtime import runtime
 from . import bp
 from .access import manager_page
+from .service_setup import MAX_SESSIONS, WEEKDAYS, ServiceData, save_service, weekday_names
 from .site_forms import ServiceForm, flat_errors, session_errors_on_form
-from .site_pages import INVALID, actor, page, save, site_of_url
-from .site_setup import MAX_SESSIONS, WEEKDAYS, ServiceData, save_service, weekday_names
+from .site_pages import INVALID, change_author, page, save, site_of_url
 
 
 def _sample_number(service: Service) -> str:
@@ -34,10 +34,15 @@ def services(code: str) -> Any:
                 .order_by(Service.sort_order, Service.id)
             ).scalars()
         )
+        # A service no active counter serves: the kiosk refuses it (engine.estimates).
+        covered = estimates.coverage(session, site)
+        unserved = [s for s in rows if s.active and s.id not in covered]
         return page(
             "admin/service_list.html",
             site,
             services=rows,
+            unserved={s.id for s in unserved},
+            unserved_names=[s.name for s in unserved],
             sample=_sample_number,
             capacity=numbering.capacity,
             weekday_names=lambda days: weekday_names(days, gettext),
@@ -81,7 +86,7 @@ def _service_form(site: Any, service_id: int | None) -> Any:
         return again(session_errors_on_form(errors, where))
 
     return save(
-        lambda: save_service(runtime().uow(), site.code, service_id, data, actor()),
+        lambda: save_service(runtime().uow(), site.code, service_id, data, change_author()),
         url_for("admin.services", code=site.code),
         again_on_rows,
     )

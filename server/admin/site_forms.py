@@ -1,7 +1,8 @@
 """The forms of the site, service and counter pages: they read what was typed, nothing more.
 
 WTForms turns the text into numbers and lists and keeps what was typed for a
-re-shown form; the rules (and their messages) are in :mod:`.site_setup`. CSRF is
+re-shown form; the rules (and their messages) are in :mod:`.site_setup`,
+:mod:`.service_setup` and :mod:`.counter_setup`. CSRF is
 checked for every form of the app (``server.accounts.security``), so the forms
 here do not add a second token.
 """
@@ -27,17 +28,21 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from .site_setup import (
-    DEFAULT_TIMEZONE,
-    WEEKDAYS,
-    CounterData,
-    NewSite,
-    OpeningSession,
-    Problem,
-    ServiceData,
-    SiteSettings,
-    split_lines,
+from sounds.voice_options import READINGS, REPEATS, THOUSANDS, ZERO_HUNDREDS
+
+from ..engine.rules import (
+    CHECK_IN,
+    DIRECT,
+    INTERLEAVE,
+    STRICT,
+    UNSTARTED_NO_SHOW,
+    UNSTARTED_REQUEUE,
 )
+from ..timeutil import DEFAULT_TIMEZONE
+from .counter_setup import CounterData
+from .service_setup import WEEKDAYS, OpeningSession, ServiceData
+from .setup_checks import Problem
+from .site_setup import NewSite, SiteSettings, split_lines
 
 # WTForms' own messages, in Vietnamese (the message ids of the admin's catalog).
 _WTFORMS_VI = {
@@ -90,6 +95,10 @@ def _optional() -> list[Any]:
     return [Optional()]
 
 
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
 class _CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -132,22 +141,48 @@ class SettingsForm(_Form):
     ticket_footer = TextAreaField()
     announcement_template = StringField()
     reading = RadioField(
-        choices=_options([("words", "Đọc thành lời"), ("digits", "Đọc từng chữ số")])
+        choices=_options(zip(READINGS, ("Đọc thành lời", "Đọc từng chữ số"), strict=True))
     )
-    zero_hundred = RadioField(choices=_options([("linh", "linh"), ("lẻ", "lẻ")]))
-    thousand = RadioField(choices=_options([("nghìn", "nghìn"), ("ngàn", "ngàn")]))
-    repeat = RadioField(coerce=int, choices=_options([(1, "1"), (2, "2"), (3, "3")]))
+    # Their labels are the words and numbers themselves: nothing to translate.
+    zero_hundred = RadioField(choices=[SelectChoice(word, word) for word in ZERO_HUNDREDS])
+    thousand = RadioField(choices=[SelectChoice(word, word) for word in THOUSANDS])
+    repeat = RadioField(coerce=int, choices=[SelectChoice(n, str(n)) for n in REPEATS])
     priority_policy = RadioField(
         choices=_options(
             [
-                ("strict", "Luôn gọi trước"),
-                ("interleave", "Xen kẽ: một số ưu tiên sau mỗi N số thường"),
+                (STRICT, "Luôn gọi trước"),
+                (INTERLEAVE, "Xen kẽ: một số ưu tiên sau mỗi N số thường"),
             ]
         )
     )
     priority_every = IntegerField(validators=_required())
     rating_scale = RadioField(
         coerce=int, choices=_options([(3, "3 mức"), (4, "4 mức"), (5, "5 mức")])
+    )
+    wait_target_min = IntegerField(validators=_required())
+    # Left out of a form (an older script, say): the defaults, as for a new site.
+    soon_threshold = IntegerField(validators=_optional())
+    phone_rating = BooleanField()
+    remote_enabled = BooleanField()
+    remote_arrival = RadioField(
+        choices=_options(
+            [
+                (CHECK_IN, "Chờ công dân xác nhận đã đến tại máy lấy số, rồi mới vào hàng chờ"),
+                (DIRECT, "Vào hàng chờ ngay, được gọi như số lấy tại chỗ"),
+            ]
+        ),
+        validate_choice=False,  # site_setup checks it; left out means the default
+    )
+    remote_per_phone = IntegerField(validators=_optional())
+    phone_retention_days = IntegerField(validators=_optional())
+    unstarted_on_next = RadioField(
+        choices=_options(
+            [
+                (UNSTARTED_NO_SHOW, "Ghi vắng mặt (có thể đưa vào lại hàng chờ sau)"),
+                (UNSTARTED_REQUEUE, "Đưa vào lại đầu hàng chờ"),
+            ]
+        ),
+        validate_choice=False,  # site_setup checks it; left out means the default
     )
 
     def load(self, settings: SiteSettings) -> None:
@@ -172,6 +207,16 @@ class SettingsForm(_Form):
             priority_policy=self.priority_policy.data or "",
             priority_every=self.priority_every.data or 0,
             rating_scale=self.rating_scale.data or 0,
+            wait_target_min=self.wait_target_min.data or 0,
+            soon_threshold=_or(self.soon_threshold.data, SiteSettings.soon_threshold),
+            phone_rating=bool(self.phone_rating.data),
+            remote_enabled=bool(self.remote_enabled.data),
+            remote_arrival=self.remote_arrival.data or SiteSettings.remote_arrival,
+            remote_per_phone=_or(self.remote_per_phone.data, SiteSettings.remote_per_phone),
+            phone_retention_days=_or(
+                self.phone_retention_days.data, SiteSettings.phone_retention_days
+            ),
+            unstarted_on_next=self.unstarted_on_next.data or SiteSettings.unstarted_on_next,
         )
 
 
@@ -204,6 +249,8 @@ class ServiceForm(_Form):
     active = BooleanField(default=True)
     sort_order = IntegerField(default=0, validators=_required())
     service_minutes = IntegerField(default=5, validators=_required())
+    remote_enabled = BooleanField(default=False)
+    remote_share = IntegerField(default=ServiceData.remote_share, validators=_optional())
 
     def load(self, data: ServiceData) -> None:
         values = dict(data.__dict__)
@@ -244,6 +291,8 @@ class ServiceForm(_Form):
             active=bool(self.active.data),
             sort_order=self.sort_order.data or 0,
             service_minutes=self.service_minutes.data or 0,
+            remote_enabled=bool(self.remote_enabled.data),
+            remote_share=_or(self.remote_share.data, ServiceData.remote_share),
         )
         return data, where
 

@@ -12,15 +12,15 @@ from werkzeug.wrappers import Response
 from ..models import Site
 from ..runtime import runtime
 from .access import managed_site, me
+from .setup_checks import ChangeAuthor, SetupError
 from .site_forms import translated
-from .site_setup import Actor, SetupError
 
 # A form with wrong fields is answered with this status, shown again with the values typed.
 INVALID = 422
 
 
-def actor() -> Actor:
-    return Actor(user_id=me().id, remote_addr=request.remote_addr or "")
+def change_author() -> ChangeAuthor:
+    return ChangeAuthor(user_id=me().id, remote_addr=request.remote_addr or "")
 
 
 def site_of_url(code: str) -> Site:
@@ -39,7 +39,7 @@ def save(
 ) -> Response | tuple[str, int]:
     """Run ``change`` unless the form already has errors; "Đã lưu." and on, or the form again.
 
-    ``change`` is one transaction of :mod:`.site_setup`: on a refusal nothing was
+    ``change`` is one transaction (:mod:`.setup_checks`): on a refusal nothing was
     written, and the page shows each message beside its field.
     """
     if errors:

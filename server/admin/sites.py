@@ -12,10 +12,11 @@ from ..runtime import runtime
 from . import bp
 from .access import admin_only, manager_page
 from .site_forms import NewSiteForm, SettingsForm, flat_errors
-from .site_pages import actor, page, save, site_of_url
+from .site_pages import change_author, page, save, site_of_url
 from .site_setup import (
     MAX_HEADER_LINE,
     MAX_HEADER_LINES,
+    MAX_WAIT_TARGET_MIN,
     SiteSettings,
     create_site,
     save_settings,
@@ -35,7 +36,7 @@ def site_new() -> Any:
         return again({})
     form.validate()
     return save(
-        lambda: create_site(runtime().uow(), form.data_(), actor()),
+        lambda: create_site(runtime().uow(), form.data_(), change_author()),
         url_for("admin.site_settings", code=(form.code.data or "").strip().lower()),
         again,
         flat_errors(form),
@@ -58,6 +59,7 @@ def site_settings(code: str) -> Any:
             default_template=DEFAULT_TEMPLATE,
             max_lines=MAX_HEADER_LINES,
             max_line=MAX_HEADER_LINE,
+            max_wait_target=MAX_WAIT_TARGET_MIN,
         )
 
     if request.method == "GET":
@@ -65,7 +67,7 @@ def site_settings(code: str) -> Any:
         return again({})
     form.validate()
     return save(
-        lambda: save_settings(runtime().uow(), site.code, form.data_(), actor()),
+        lambda: save_settings(runtime().uow(), site.code, form.data_(), change_author()),
         url_for("admin.site_settings", code=site.code),
         again,
         flat_errors(form),
