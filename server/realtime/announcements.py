@@ -26,10 +26,18 @@ from flask import Flask
 from sqlalchemy import select
 
 from sounds import DEFAULT_TEMPLATE, ReadingOptions, SoundCache, compose, default_sounds_dir
-from sounds.announce import TemplateError, parse_template, vocabulary
+from sounds.announce import TemplateError, opening, parse_template, vocabulary
 from sounds.build import build_voice, ensure_chime
 from sounds.compose import join
 from sounds.status import sound_status
+from sounds.voice_options import (
+    DEFAULT_REPEAT,
+    DEFAULT_THOUSAND,
+    DEFAULT_ZERO_HUNDRED,
+    REPEATS,
+    THOUSANDS,
+    ZERO_HUNDREDS,
+)
 from sounds.voices.espeak import EspeakVoice, espeak_available
 
 from ..db import Database
@@ -39,8 +47,6 @@ from ..models import Site
 log = logging.getLogger(__name__)
 
 SOUNDS_URL = "/sounds/"
-DEFAULT_REPEAT = 2
-MAX_REPEAT = 5
 EXTENSION_KEY = "xephang_sounds"
 
 
@@ -56,8 +62,8 @@ class SiteVoice:
 def site_voice(template: str | None, voice_options: dict[str, Any] | None) -> SiteVoice:
     """A site's settings as the voice uses them; a value it does not know is left at default.
 
-    ``voice_options`` is ``Site.voice_options``: {"reading": "words"|"digits",
-    "zero_hundred": "linh"|"lẻ", "thousand": "nghìn"|"ngàn", "repeat": 1..5}.
+    ``voice_options`` is ``Site.voice_options``, with the keys and values of
+    :mod:`sounds.voice_options`.
     """
     opts = voice_options if isinstance(voice_options, dict) else {}
     chosen = template or DEFAULT_TEMPLATE
@@ -66,11 +72,11 @@ def site_voice(template: str | None, voice_options: dict[str, Any] | None) -> Si
     except TemplateError:
         log.warning("announcement template %r is not usable; the default is said", chosen)
         chosen = DEFAULT_TEMPLATE
-    zero_hundred = opts.get("zero_hundred") if opts.get("zero_hundred") in ("linh", "lẻ") else None
-    thousand = opts.get("thousand") if opts.get("thousand") in ("nghìn", "ngàn") else None
+    zero_hundred = opts.get("zero_hundred") if opts.get("zero_hundred") in ZERO_HUNDREDS else None
+    thousand = opts.get("thousand") if opts.get("thousand") in THOUSANDS else None
     reading = ReadingOptions(
-        zero_hundred=zero_hundred or "linh",
-        thousand=thousand or "nghìn",
+        zero_hundred=zero_hundred or DEFAULT_ZERO_HUNDRED,
+        thousand=thousand or DEFAULT_THOUSAND,
         digit_by_digit=opts.get("reading") == "digits",
     )
     return SiteVoice(chosen, reading, _repeat(opts.get("repeat")))
@@ -78,7 +84,7 @@ def site_voice(template: str | None, voice_options: dict[str, Any] | None) -> Si
 
 def _repeat(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        return min(max(value, 1), MAX_REPEAT)
+        return min(max(value, REPEATS[0]), REPEATS[-1])
     return DEFAULT_REPEAT
 
 
@@ -119,12 +125,20 @@ class Announcer:
         )
         parts = said.parts()
         joined = join(said, self.cache) if parts else None
+        # Said instead when the call follows another at once (display/static/display/
+        # audio-queue.js): the same clips without the template's opening phrase.
+        lead = opening(voice.template)
+        said_lead = tuple(clip.key for clip in said.clips[: len(lead)]) == lead
+        short = replace(said, clips=said.clips[len(lead) :]) if lead and said_lead else None
+        short_joined = join(short, self.cache) if short is not None and short.clips else None
         return {
             "chime": self.url(self.cache.chime_path),
             "clips": [self.url(path) for path, _ in parts],
             "pauses": [pause for _, pause in parts],
             # Named by its content: it never changes, so no version is needed.
             "joined": self.url(joined, versioned=False) if joined else None,
+            "short": self.url(short_joined, versioned=False) if short_joined else None,
+            "lead": len(lead) if short_joined else 0,
             "text": said.text,
             "voice": said.voice,
             "missing": list(said.missing),
@@ -138,7 +152,9 @@ class Announcer:
         try:
             ticket = event.payload["ticket"]
             counter = event.payload.get("counter") or ticket.get("counter")
-            audio = self.audio(ticket["number"], counter, self.voice_of_site(event.site_id))
+            known = event.extra.get("voice")  # the site's settings, from the engine
+            voice = site_voice(*known) if known else self.voice_of_site(event.site_id)
+            audio = self.audio(ticket["number"], counter, voice)
         except Exception as err:  # sound must never stop a call from being shown
             self.errors += 1
             error = f"{type(err).__name__}: {err}"

@@ -1,4 +1,6 @@
-"""Publishes committed engine events to Socket.IO rooms (through Redis when configured)."""
+"""Sends what a commit publishes as Socket.IO messages to their rooms (through Redis when
+configured). The engine hands them over as ``Event`` (its name for a message to publish);
+a row of ``ticket_events`` is an event of the log, never sent from here."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from flask_socketio import SocketIO
+from socketio import PubSubManager
+
 from ..engine.events import Event
+from .phone import phone_messages
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +23,9 @@ def site_room(site_code: str) -> str:
 
 
 class SocketPublisher:
-    """Sends each event to its site's room; works from a web or a command-line process."""
+    """Sends each message to its site's room, and to the phones what concerns them
+    (``realtime.phone``: a ticket's changes to its own room only); works from a web or a
+    command-line process."""
 
     def __init__(self, socketio: Any) -> None:
         self.socketio = socketio
@@ -25,13 +33,14 @@ class SocketPublisher:
     def __call__(self, events: Sequence[Event]) -> None:
         for event in events:
             self.socketio.emit(event.name, event.message(), to=site_room(event.site_code))
+        for name, message, room in phone_messages(events):
+            self.socketio.emit(name, message, to=room)
 
 
-def command_line_publisher(redis_url: str, channel: str) -> SocketPublisher:
-    """A write-only Socket.IO handle, so a CLI process can publish through Redis."""
-    from flask_socketio import SocketIO
+def command_line_socketio(redis_url: str, channel: str) -> Any:
+    """A write-only Socket.IO handle, so a CLI process can publish (and cut off) through Redis."""
 
-    return SocketPublisher(SocketIO(message_queue=redis_url, channel=channel))
+    return SocketIO(message_queue=redis_url, channel=channel)
 
 
 def subscribe_now(socketio: Any, timeout: float = 5.0) -> None:
@@ -42,7 +51,6 @@ def subscribe_now(socketio: Any, timeout: float = 5.0) -> None:
     and the subscription would be lost, and the client would only notice the gap
     in ``seq`` at the next event, which may come much later.
     """
-    from socketio import PubSubManager
 
     server = socketio.server
     manager = server.manager
