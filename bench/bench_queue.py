@@ -343,19 +343,25 @@ def auth(token: str) -> dict[str, str]:
 # --- 1 and 2: issuing and calling over HTTP ---------------------------------------------
 
 
-def issue_one(http: requests.Session, server: Server, index: int) -> float:
+# The two ways a ticket is issued: the REST API, and the kiosk page's own endpoint
+# (which also prints: the bench's kiosk token has no printer, placement "none").
+ISSUE_PATHS = ("api", "kiosk")
+
+
+def issue_one(http: requests.Session, server: Server, index: int, path: str = "api") -> float:
     body = {"service": ISSUE_SERVICES[index % len(ISSUE_SERVICES)]}
+    url = server.url("/tickets") if path == "api" else f"{server.base}/kiosk/api/tickets"
     started = time.perf_counter()
-    response = http.post(
-        server.url("/tickets"), json=body, headers=auth(server.kiosk), timeout=REQUEST_TIMEOUT_S
-    )
+    response = http.post(url, json=body, headers=auth(server.kiosk), timeout=REQUEST_TIMEOUT_S)
     elapsed = time.perf_counter() - started
     if response.status_code != 201:
         raise RuntimeError(f"issue answered {response.status_code}: {response.text[:300]}")
     return elapsed
 
 
-def issue_load(server: Server, total: int, clients: int, deadline_s: float) -> dict[str, Any]:
+def issue_load(
+    server: Server, total: int, clients: int, deadline_s: float, path: str = "api"
+) -> dict[str, Any]:
     """``clients`` threads, each with its own keep-alive session, share ``total`` issues."""
     counter = iter(range(total))
     lock = threading.Lock()
@@ -369,16 +375,17 @@ def issue_load(server: Server, total: int, clients: int, deadline_s: float) -> d
                     index = next(counter, None)
                 if index is None:
                     break
-                latencies.append(issue_one(http, server, index))
+                latencies.append(issue_one(http, server, index, path))
         return latencies
 
-    cpu_before = server.cpu_seconds()
+    cpu_before = cpu_now(server)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:
         results = [f.result() for f in [pool.submit(worker) for _ in range(clients)]]
     wall = time.perf_counter() - started
     latencies = [s for part in results for s in part]
     return {
+        "path": path,
         "clients": clients,
         "tickets": len(latencies),
         "seconds": round(wall, 2),
@@ -405,7 +412,7 @@ def call_next_load(server: Server, total: int, deadline_s: float) -> dict[str, A
     """One clerk at a time, going round counters 1-5."""
     stop_at = time.monotonic() + deadline_s
     latencies: list[float] = []
-    cpu_before = server.cpu_seconds()
+    cpu_before = cpu_now(server)
     with requests.Session() as http:
         for i in range(total):
             if time.monotonic() > stop_at:
@@ -415,10 +422,25 @@ def call_next_load(server: Server, total: int, deadline_s: float) -> dict[str, A
     return {**latency_summary(latencies), **cpu_per_op(server, cpu_before, len(latencies))}
 
 
-def cpu_per_op(server: Server, cpu_before: float, ops: int) -> dict[str, Any]:
-    """Server CPU time per request: steadier than wall time on a busy machine."""
-    used = server.cpu_seconds() - cpu_before
-    return {"server_cpu_ms_per_op": round(1000 * used / ops, 2) if ops else None}
+def client_cpu_seconds() -> float:
+    """This process's CPU (the load generator), from /proc as the server's."""
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
+
+
+def cpu_now(server: Server) -> tuple[float, float]:
+    return server.cpu_seconds(), client_cpu_seconds()
+
+
+def cpu_per_op(server: Server, cpu_before: tuple[float, float], ops: int) -> dict[str, Any]:
+    """Server CPU time per request (steadier than wall time on a busy machine), and the
+    client's beside it: a client using more than the server is measuring itself."""
+    used = server.cpu_seconds() - cpu_before[0]
+    client = client_cpu_seconds() - cpu_before[1]
+    return {
+        "server_cpu_ms_per_op": round(1000 * used / ops, 2) if ops else None,
+        "client_cpu_ms_per_op": round(1000 * client / ops, 2) if ops else None,
+    }
 
 
 def waiting_now(server: Server) -> int:
@@ -757,7 +779,7 @@ def depth_section(server: Server, plan: Plan) -> list[dict[str, Any]]:
 
 
 def issue_series(server: Server, count: int) -> dict[str, Any]:
-    cpu_before = server.cpu_seconds()
+    cpu_before = cpu_now(server)
     with requests.Session() as http:
         latencies = [issue_one(http, server, i) for i in range(count)]
     return {**latency_summary(latencies), **cpu_per_op(server, cpu_before, count)}
@@ -768,7 +790,7 @@ def issue_series(server: Server, count: int) -> dict[str, Any]:
 
 def services_series(server: Server, count: int) -> dict[str, Any]:
     """GET /services, what a kiosk page reads to show each queue's wait."""
-    cpu_before = server.cpu_seconds()
+    cpu_before = cpu_now(server)
     latencies = []
     with requests.Session() as http:
         for _ in range(count):
@@ -783,7 +805,7 @@ def services_series(server: Server, count: int) -> dict[str, Any]:
 
 async def connect_series(server: Server, count: int) -> dict[str, Any]:
     """One display at a time: connect, receive the ``state`` snapshot, leave."""
-    cpu_before = server.cpu_seconds()
+    cpu_before = cpu_now(server)
     latencies = []
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -832,6 +854,10 @@ def main_sections(server: Server, plan: Plan) -> dict[str, Any]:
     log(f"issuing with {plan.concurrency} clients")
     results["issue_n"] = issue_load(
         server, plan.issue_concurrent, plan.concurrency, plan.phase_deadline_s
+    )
+    log("issuing on the kiosk page's endpoint with 1 client")
+    results["issue_kiosk"] = issue_load(
+        server, plan.issue_single, 1, plan.phase_deadline_s, path="kiosk"
     )
     results["waiting_after_issue"] = waiting_now(server)
     log("call-next, one clerk at a time")
@@ -888,23 +914,36 @@ def report(results: dict[str, Any]) -> str:
 def report_main(main: dict[str, Any]) -> str:
     out = []
     issue_rows = []
-    for key in ("issue_1", "issue_n"):
+    for key in ("issue_1", "issue_n", "issue_kiosk"):
+        if key not in main:
+            continue
         r = main[key]
         lat = r["latency"]
         issue_rows.append(
             [
+                r.get("path", "api"),
                 r["clients"],
                 r["tickets"],
                 r["tickets_per_s"],
                 lat["p50_ms"],
                 lat["p99_ms"],
                 r["server_cpu_ms_per_op"],
+                r.get("client_cpu_ms_per_op"),
             ]
         )
     out.append(
         table(
-            "1-2. POST /tickets (issue)",
-            ["clients", "tickets", "tickets/s", "p50 ms", "p99 ms", "server CPU ms/ticket"],
+            "1-2. issue: POST /api/v1/sites/demo/tickets (api), POST /kiosk/api/tickets (kiosk)",
+            [
+                "path",
+                "clients",
+                "tickets",
+                "tickets/s",
+                "p50 ms",
+                "p99 ms",
+                "server CPU ms/ticket",
+                "client CPU ms",
+            ],
             issue_rows,
         )
     )
@@ -914,7 +953,15 @@ def report_main(main: dict[str, Any]) -> str:
         table(
             f"2. POST /counters/{{1-5}}/call-next, one clerk at a time "
             f"({main['waiting_after_issue']:,} waiting at start)",
-            ["calls", "p50 ms", "p90 ms", "p99 ms", "max ms", "server CPU ms/call"],
+            [
+                "calls",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "max ms",
+                "server CPU ms/call",
+                "client CPU ms",
+            ],
             [
                 [
                     cn["n"],
@@ -923,6 +970,7 @@ def report_main(main: dict[str, Any]) -> str:
                     cn["p99_ms"],
                     cn["max_ms"],
                     cn["server_cpu_ms_per_op"],
+                    cn.get("client_cpu_ms_per_op"),
                 ]
             ],
         ),
@@ -1070,9 +1118,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke check")
     parser.add_argument(
         "--sections",
-        default=",".join(SECTIONS),
+        default=",".join(["statements", *SECTIONS]),
         type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
-        help="which to run, of: main (1-4), depth (5), history (6); default all",
+        help="which to run, of: statements (0), main (1-4), depth (5), history (6); default all",
     )
     parser.add_argument(
         "--keep-logs", action="store_true", help="keep the temp dir with server logs"
@@ -1125,12 +1173,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def statements_section(args: argparse.Namespace) -> dict[str, Any]:
+    """Section 0: SQL statements per request of each hot path (bench/bench_statements.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_statements
+
+    postgres = bool(args.postgres or (args.database_url and "postgresql" in args.database_url))
+    with bench_statements.scratch_database(postgres) as url:
+        return bench_statements.measure(url, rounds=20, show=False)
+
+
+def report_statements(figures: dict[str, Any]) -> str:
+    rows = [[name, r["statements"], r["max"], r["begin"]] for name, r in figures.items()]
+    return table(
+        "0. SQL statements per request (before_cursor_execute, BEGIN apart)",
+        ["path", "mean", "max", "BEGIN"],
+        rows,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    unknown = set(args.sections) - set(SECTIONS)
+    unknown = set(args.sections) - set(SECTIONS) - {"statements"}
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
+    statements = statements_section(args) if "statements" in args.sections else None
     results = run(args)
+    if statements is not None:
+        results["statements"] = statements
+        print(report_statements(statements))
     print(report(results))
     print(json.dumps(results, ensure_ascii=False))
 
