@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sounds.voice_options import REPEATS
+
 THEMES = ("dark", "light", "contrast")
 COLOUR = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 SERVICE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
@@ -47,7 +49,7 @@ class DisplayOptions:
     background: str | None = None
     foreground: str | None = None
     speak: bool = False
-    repeat: int | None = None  # None: the site's (voice_options.repeat, default 2)
+    repeat: int | None = None  # None: the site's (voice_options.repeat, else DEFAULT_REPEAT)
     notice: str = ""
     logo: str | None = None
     media: tuple[Media, ...] = field(default_factory=tuple)
@@ -168,7 +170,7 @@ def parse_options(
         if (value := pick(name)) is not None and (flag := _flag(value)) is not None:
             kwargs[key] = flag
     if (value := pick("repeat")) is not None:
-        kwargs["repeat"] = _int(value, 1, 5)
+        kwargs["repeat"] = _int(value, REPEATS[0], REPEATS[-1])
     for name, key, low, high in (
         ("media_seconds", "media_seconds", 3, 3600),
         ("recent", "recent", 0, 12),

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, request, send_from_directory
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from server.devices import device_token, paired
+from kiosk.fonts import FOLDER
+from server.devices import device_settings, device_token, paired
 from server.engine.views import site_state
-from server.models import ApiToken
+from server.realtime.live import live_boot
 from server.runtime import runtime
 from server.tokens import Principal
 
@@ -22,15 +22,8 @@ FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 FONT_MAX_AGE_S = 30 * 24 * 3600
 
 
-def _device_settings(principal: Principal) -> Mapping[str, Any]:
-    with runtime().db.reads() as session:
-        token = session.get(ApiToken, principal.token_id)
-        settings = token.settings if token is not None else None
-    return settings if isinstance(settings, Mapping) else {}
-
-
 def _options(principal: Principal) -> DisplayOptions:
-    return parse_options(request.args, _device_settings(principal), current_app.config)
+    return parse_options(request.args, device_settings(principal), current_app.config)
 
 
 def _snapshot(principal: Principal) -> dict[str, Any]:
@@ -43,14 +36,20 @@ def texts() -> dict[str, str]:
     """What the scripts write on the screen, in the page's language."""
     return {
         "counter": _("Quầy"),
-        "paused": _("Tạm ngừng"),
-        "paused_long": _("Tạm ngừng phục vụ"),
+        "paused": _("Đang tạm dừng"),
+        "paused_long": _("Tạm dừng phục vụ"),
         "waiting_people": _("người chờ"),
+        # A service no counter calls now (none open with a clerk signed in).
+        "no_counter": _("Chưa có quầy phục vụ"),
         "invite": _("Mời công dân có số"),
         "to_counter": _("đến quầy"),
         "offline": _("Mất kết nối máy chủ — đang kết nối lại…"),
         "unlock_sound": _("Chạm để bật âm thanh"),
         "no_calls": _("Chưa có số nào được gọi"),
+        "called_at": _("Gọi lúc"),
+        "clerk": _("Cán bộ tiếp nhận"),
+        "no_clerk": _("Chưa có cán bộ đăng nhập tại quầy"),
+        "serves": _("Tiếp nhận"),
     }
 
 
@@ -62,6 +61,7 @@ def _page(template: str, principal: Principal, **extra: Any) -> str:
         "options": options.for_script(),
         "texts": texts(),
         "lang": str(get_locale() or "vi"),
+        "live": live_boot(),
         **extra,
     }
     return render_template(
@@ -85,6 +85,5 @@ def counter(principal: Principal, n: int) -> str:
 def font(name: str) -> Response:
     if name not in FONT_FILES:
         abort(404)
-    from kiosk.fonts import FOLDER
 
     return send_from_directory(FOLDER, name, mimetype="font/ttf", max_age=FONT_MAX_AGE_S)

@@ -9,13 +9,12 @@ from flask import has_app_context
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry
+from .runtime import runtime
 from .timeutil import utcnow
 
 
 def _now() -> datetime:
     if has_app_context():
-        from .runtime import runtime
-
         return runtime().clock()
     return utcnow()
 

@@ -17,6 +17,9 @@ class Config:
     # "threading" for tests and the CLI; `xephang serve` switches to gevent.
     ASYNC_MODE: str = "threading"
     CORS_ORIGINS: list[str] | str | None = None
+    # "site" (default): the authority for its own queue, syncs to a hub once joined;
+    # "hub": the province's server, receives every site's events (server.hub).
+    ROLE: str = "site"
 
     @classmethod
     def from_env(cls) -> dict[str, Any]:
@@ -27,6 +30,16 @@ class Config:
             "REDIS_CHANNEL": env.get("XEPHANG_REDIS_CHANNEL") or cls.REDIS_CHANNEL,
             "SECRET_KEY": env.get("XEPHANG_SECRET_KEY") or cls.SECRET_KEY,
             "ASYNC_MODE": env.get("XEPHANG_ASYNC_MODE") or cls.ASYNC_MODE,
+            "ROLE": (env.get("XEPHANG_ROLE") or cls.ROLE).strip().lower(),
+            # The sync worker (a site): entries per batch, longest wait between tries,
+            # how long one request to the hub may take (seconds), how many days the entries
+            # the hub acknowledged stay in the outbox.
+            "SYNC_BATCH": int(env.get("XEPHANG_SYNC_BATCH") or 5000),
+            "SYNC_BACKOFF_MAX_S": float(env.get("XEPHANG_SYNC_BACKOFF_MAX_S") or 30.0),
+            "SYNC_TIMEOUT_S": float(env.get("XEPHANG_SYNC_TIMEOUT_S") or 30.0),
+            "SYNC_KEEP_DAYS": float(env.get("XEPHANG_SYNC_KEEP_DAYS") or 3.0),
+            # The key of the phone numbers' hashes (numbers from home); default: from the secret.
+            "PHONE_HASH_KEY": env.get("XEPHANG_PHONE_HASH_KEY") or None,
         }
 
 

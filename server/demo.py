@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import engine
+from .accounts.services import create_user, generate_password, set_password
+from .engine.errors import QueueError
+from .engine.rules import STRICT
+from .engine.unit_of_work import UnitOfWork
 from .models import Counter, CounterService, Service, Site, User
+from .timeutil import DEFAULT_TIMEZONE
+from .tokens import create_token
 
 DEMO_SITE = "demo"
 
@@ -40,16 +48,26 @@ def seed_demo(session: Session) -> bool:
     site = Site(
         code=DEMO_SITE,
         name="UBND phường Hồng Hà",
-        timezone="Asia/Ho_Chi_Minh",
+        timezone=DEFAULT_TIMEZONE,
         header_lines=["UBND THÀNH PHỐ HÀ NỘI", "UBND PHƯỜNG HỒNG HÀ", "BỘ PHẬN MỘT CỬA"],
-        priority_policy="strict",
+        priority_policy=STRICT,
         priority_every=3,
+        # Numbers from home (checked in at the kiosk) and ratings from the phone, to try out.
+        remote_enabled=True,
+        phone_rating=True,
     )
     session.add(site)
     session.flush()
     services: dict[str, Service] = {}
     for order, (code, name, hint, numbering) in enumerate(SERVICES):
-        service = Service(site_id=site.id, code=code, name=name, hint=hint, sort_order=order)
+        service = Service(
+            site_id=site.id,
+            code=code,
+            name=name,
+            hint=hint,
+            sort_order=order,
+            remote_enabled=True,
+        )
         if isinstance(numbering, tuple):
             service.range_start, service.range_end = numbering
         else:
@@ -68,11 +86,32 @@ def seed_demo(session: Session) -> bool:
     return True
 
 
+# The demo kiosk shows the ticket it would print, QR and all, beside the number: a newcomer
+# sees it with no printer, and no print dialog stops every tap (kiosk printer "preview").
+DEMO_KIOSK_SETTINGS = {"printer": "preview"}
+
+
+def demo_devices(session: Session) -> dict[str, str]:
+    """A new token for each device of the demo: kiosk, counter 1's keypad, display, tablet."""
+
+    return {
+        "kiosk": create_token(
+            session, DEMO_SITE, "kiosk", label="demo", settings=dict(DEMO_KIOSK_SETTINGS)
+        ),
+        "clerk": create_token(session, DEMO_SITE, "clerk", counter=1, label="demo"),
+        "display": create_token(session, DEMO_SITE, "display", label="demo"),
+        "tablet": create_token(session, DEMO_SITE, "tablet", counter=1, label="demo"),
+    }
+
+
 # Staff of the demo: username, full name, role. Their passwords are new on every demo run.
 DEMO_STAFF: list[tuple[str, str, str]] = [
     ("quanly", "Trần Thị Quản Lý", "manager"),
     ("canbo1", "Nguyễn Văn An", "clerk"),
     ("canbo2", "Lê Thị Bình", "clerk"),
+    ("canbo3", "Phạm Văn Cường", "clerk"),
+    ("canbo4", "Hoàng Thị Dung", "clerk"),
+    ("canbo5", "Võ Văn Em", "clerk"),
 ]
 
 
@@ -81,7 +120,6 @@ def demo_staff_passwords(session: Session, now: datetime) -> dict[str, str]:
 
     There is no built-in password: the demo prints the ones it just set.
     """
-    from .accounts.services import create_user, generate_password, reset_password
 
     passwords: dict[str, str] = {}
     for username, full_name, role in DEMO_STAFF:
@@ -97,7 +135,40 @@ def demo_staff_passwords(session: Session, now: datetime) -> dict[str, str]:
                 full_name=full_name,
             )
         else:
-            reset_password(session, username, password, now)
+            set_password(session, username, password, now)
         passwords[username] = password
     session.commit()
     return passwords
+
+
+def staff_demo_counters(reads: Callable[[], Session], uow: Callable[[], UnitOfWork]) -> list[int]:
+    """Sign demo clerk ``canboN`` in at counter N where both are free; the counters signed.
+
+    Wait estimates count only counters with a clerk signed in (``engine.estimates``): without
+    this a newcomer would see "Chưa có quầy phục vụ" everywhere. Logging in as ``canboN``
+    opens counter N's page; a counter someone already holds is left as it is.
+    """
+    with reads() as session:
+        site = session.execute(select(Site).where(Site.code == DEMO_SITE)).scalar_one()
+        free = [c.number for c in site.counters if c.active and c.clerk_id is None]
+        clerks = dict(
+            session.execute(
+                select(User.username, User.id).where(
+                    User.username.in_([f"canbo{n}" for n in free]), User.active.is_(True)
+                )
+            ).all()
+        )
+        busy = set(
+            session.execute(select(Counter.clerk_id).where(Counter.clerk_id.is_not(None))).scalars()
+        )
+    signed = []
+    for number in free:
+        user_id = clerks.get(f"canbo{number}")
+        if user_id is None or user_id in busy:
+            continue
+        try:
+            engine.sign_in(uow(), DEMO_SITE, number, user_id, actor="demo")
+        except QueueError:  # taken meanwhile: whoever took it stays
+            continue
+        signed.append(number)
+    return signed

@@ -8,19 +8,31 @@ give it to their scripts for the API and Socket.IO.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
+from .accounts.security import current_staff
 from .engine.errors import QueueError
 from .limits import PAIRING_ATTEMPTS, limiter
 from .messages import error_text
+from .models import ApiToken
 from .pairing_codes import redeem_pairing_code
 from .runtime import runtime
-from .tokens import Principal, resolve_token
+from .safe_redirect import local_path
+from .tokens import Principal, cached_principal, resolve_token, token_cache_seconds
 
 bp = Blueprint("devices", __name__)
 
@@ -28,14 +40,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "device_token"
 DEVICE_ROLES = ("kiosk", "display", "tablet", "clerk", "manager", "admin")
 # Where each role lands after pairing (endpoints of the packages' blueprints).
-HOME_ENDPOINTS = {"kiosk": "kiosk.home", "display": "display.lobby", "tablet": "rate.home"}
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this server: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+HOME_ENDPOINTS = {"kiosk": "kiosk.home", "display": "display.lobby", "tablet": "tablet.home"}
 
 
 def device_token() -> str | None:
@@ -43,13 +48,21 @@ def device_token() -> str | None:
     return token if isinstance(token, str) else None
 
 
+def device_settings(principal: Principal) -> Mapping[str, Any]:
+    """What an admin set for this device (its token's settings), ``{}`` when none."""
+    with runtime().db.reads() as session:
+        token = session.get(ApiToken, principal.token_id)
+        settings = token.settings if token is not None else None
+    return settings if isinstance(settings, Mapping) else {}
+
+
 def device_principal() -> Principal | None:
     """The paired device, if its token is still valid (a revoked token unpairs it)."""
     token = device_token()
     if token is None:
         return None
-    with runtime().db.reads() as db_session:
-        return resolve_token(db_session, token)
+    ttl = token_cache_seconds(current_app.config)
+    return cached_principal(runtime().db.reads, token, ttl)
 
 
 def paired(*roles: str) -> Callable[[F], F]:
@@ -81,7 +94,15 @@ def _home(principal: Principal) -> str:
 def pair() -> Response | str | tuple[str, int]:
     token = (request.values.get("token") or "").strip()
     code = (request.values.get("code") or "").strip()
-    next_path = _safe_next(request.values.get("next"))
+    next_path = local_path(request.values.get("next"))
+    staff = current_staff()
+    if staff is not None:
+        # A screen the public sees must not keep a staff login, and a pairing link opened
+        # in a staff member's browser must not log them out: say so, spend nothing.
+        page = render_template(
+            "devices/pair_staff.html", staff=staff, again=local_path(request.full_path)
+        )
+        return page, 409
     if request.method == "GET" and code:
         # A one-time code is spent by the form's POST only: a link preview fetching the
         # URL must not use it up.

@@ -2,7 +2,7 @@
 
 The text in the code and templates is the Vietnamese itself (the message ids
 are Vietnamese); ``translations/en/LC_MESSAGES/messages.po`` of each package
-(server, its admin and clerk pages, kiosk, display) gives the English.  The
+(server, its admin, clerk and kiosk pages, display, phone) gives the English.  The
 catalogs are compiled into the instance folder when the app starts (only those
 whose .po changed), so no binary .mo file is kept in the repository;
 Flask-Babel merges the compiled directories.
@@ -20,7 +20,14 @@ from flask_babel import Babel, get_locale
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
-PACKAGES = ("server", "server/workstation", "server/admin", "kiosk", "display")
+PACKAGES = (
+    "server",
+    "server/workstation",
+    "server/admin",
+    "server/kiosk_pages",
+    "display",
+    "phone",
+)
 
 
 def _catalog_sources() -> list[tuple[str, Path]]:

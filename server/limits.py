@@ -2,7 +2,10 @@
 
 Account lockout stops guessing one password; these stop one address trying many
 accounts or many pairing codes. Kept in Redis when the installation has it (so
-every process counts together), else in this process's memory.
+every process counts together), else in this process's memory. When Redis is
+configured but cannot be reached, each process counts in its own memory until
+Redis answers again (Flask-Limiter's in-memory fallback, logged once per outage):
+never no limit at all.
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ def init_limits(app: Flask) -> None:
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config.get("REDIS_CHANNEL", "xephang"))
-    # The limit is a guard, never a reason to refuse when its store is down.
+    # Redis down: count per process in memory (logged when it happens and when it ends).
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # A Redis that does not answer must not hold a login page for long.
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2}
+    )
+    # Should even the fallback fail, the limit is a guard, never a reason to refuse.
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
     app.register_error_handler(TooManyRequests, _too_many)
@@ -32,6 +41,7 @@ def init_limits(app: Flask) -> None:
 
 def _too_many(error: TooManyRequests) -> Response | tuple[str, int]:
     if request.path.startswith("/api/"):
+        # Here, not at the top: the API's blueprints import the limits defined in this module.
         from .api.problems import problem
 
         return problem(429, "too_many_requests")

@@ -6,11 +6,15 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine
 
+from .db import make_engine
+
 
 def alembic_config(engine: Engine) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", "server:migrations")
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser reads "%" as interpolation: a URL with %3A (a SQLite URI) needs it doubled.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    cfg.set_main_option("sqlalchemy.url", url)
     return cfg
 
 
@@ -24,7 +28,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def new_revision(message: str, database_url: str) -> None:
     """Autogenerate a migration against a database at head (a developer's tool)."""
-    from .db import make_engine
 
     engine = make_engine(database_url)
     upgrade(engine)

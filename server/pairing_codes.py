@@ -20,7 +20,7 @@ from .engine.errors import conflict, invalid, not_found
 from .engine.views import site_by_code
 from .models import ApiToken, Counter, PairingCode, Site
 from .timeutil import utcnow
-from .tokens import ROLES, create_token
+from .tokens import ROLES, create_token, forget_token
 
 CODE_DIGITS = 8
 DEFAULT_TTL = timedelta(hours=24)
@@ -200,6 +200,8 @@ def revoke_token(
             session.commit()
         else:
             session.flush()
+        # This process's cached lookups; every process's when the token's room is closed.
+        forget_token(token.id)
     return token.revoked_at
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+# A site's zone unless it names another (every site so far is in Việt Nam). The kiosk device
+# library, which imports nothing of the server, keeps its own: kiosk.ticket.DEFAULT_TIMEZONE.
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -17,7 +17,7 @@ from server.engine import UnitOfWork
 from server.engine.events import Event
 from server.models import Base
 
-from .browser import chromium, page  # noqa: F401  (fixtures for browser tests)
+from .browser_support import chromium, page  # noqa: F401  (fixtures for browser tests)
 from .factories import FakeClock, app_on
 from .live import fresh_pg_url, serve  # noqa: F401  (fixtures for real-process tests)
 from .services import PG_ADMIN_URL, require_postgres

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Base, Counter, CounterService, Service, Site, Ticket, TicketEvent
+from server.models import Base, Counter, CounterService, Service, Site, Ticket, TicketEvent, User
 
 HCM_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 09:00 in Asia/Ho_Chi_Minh
 
@@ -52,8 +52,13 @@ def build_site(
     timezone: str = "Asia/Ho_Chi_Minh",
     policy: str = "strict",
     every: int = 3,
+    staffed: bool = False,
 ) -> Site:
-    """A site; by default services A (prefix A) and B (prefix B), counters 1 (A) and 2 (B)."""
+    """A site; by default services A (prefix A) and B (prefix B), counters 1 (A) and 2 (B).
+
+    ``staffed``: a clerk (``clerk-<site>-<n>``) signed in at every counter, so wait
+    estimates count it (``engine.estimates``).
+    """
     services = services or [ServiceSpec("A", prefix="A"), ServiceSpec("B", prefix="B")]
     counters = counters if counters is not None else {1: {"A": 1}, 2: {"B": 1}}
     site = Site(
@@ -87,12 +92,27 @@ def build_site(
     session.flush()
     for number, weights in counters.items():
         counter = Counter(site_id=site.id, number=number, name=f"Quầy {number}")
+        if staffed:
+            counter.clerk_id = _clerk(session, f"clerk-{code}-{number}").id
         counter.service_links = [
             CounterService(service_id=by_code[c].id, weight=w) for c, w in weights.items()
         ]
         session.add(counter)
     session.commit()
     return site
+
+
+def _clerk(session: Session, username: str) -> User:
+    user = User(
+        username=username,
+        full_name=username,
+        password_hash="-",
+        role="clerk",
+        created_at=datetime.now(UTC),
+    )
+    session.add(user)
+    session.flush()
+    return user
 
 
 # --- helpers for the engine tests (reading back what the engine wrote) -----------
@@ -149,6 +169,28 @@ def site_seq(database: Any, site_code: str = "s1") -> int:
         return int(session.execute(select(Site.seq).where(Site.code == site_code)).scalar_one())
 
 
+def issue(uow: Any, service: str = "A", site: str = "s1", **kwargs: Any) -> dict[str, Any]:
+    """One ticket issued through the engine (``uow``: a unit-of-work factory); its dict."""
+    from server import engine  # here: factories is imported before the app is made
+
+    return engine.issue_ticket(uow(), site, service, **kwargs).ticket
+
+
+def issue_in(app: Any, service: str = "A", site: str = "s1", **kwargs: Any) -> dict[str, Any]:
+    """One ticket issued through the engine of a running app (``create_app``'s)."""
+    from server.runtime import runtime
+
+    return issue(runtime(app).uow, service, site, **kwargs)
+
+
+def issue_later(
+    uow: Any, clock: FakeClock, service: str = "A", site: str = "s1", **kwargs: Any
+) -> dict[str, Any]:
+    """One ticket issued a minute after the previous one (orders by time are then clear)."""
+    clock.advance(minutes=1)
+    return issue(uow, service, site, **kwargs)
+
+
 def refusal(call: Any, *args: Any, **kwargs: Any) -> Any:
     """Run an engine call that the rules must refuse; return its ``QueueError``."""
     import pytest
@@ -185,6 +227,12 @@ def app_on(db_url: str, clock: FakeClock, *, sites: tuple[str, ...] = (), **conf
             "REDIS_URL": None,
             "SECRET_KEY": "test-secret",
             "TESTING": True,
+            # The tests ask for snapshots back to back;
+            # tests/integration/test_socket_flow.py sets it.
+            "SYNC_INTERVAL_S": 0.0,
+            # A tap waits for its ticket on the server's printer until it is over: the tests
+            # read what the kiosk was told; tests of the wait itself set a short one.
+            "PRINT_WAIT_S": 60.0,
             **config,
         }
     )

@@ -36,3 +36,16 @@ def log_in_page(
     page.fill("#password", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}{next_path}", timeout=WAIT_MS)
+
+
+def log_in_and_pick(page: Any, base_url: str, username: str, counter: int = 1) -> None:
+    """Open the clerk page in Chromium, log in and take ``counter``; wait until it is live."""
+    page.goto(f"{base_url}/counter/")
+    assert "/login?next=" in page.url  # sent to log in first, and back here afterwards
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_selector(f"li[data-counter='{counter}']")
+    page.locator(f"li[data-counter='{counter}'] button", has_text="Làm việc tại quầy này").click()
+    page.wait_for_url(f"**/counter/*/{counter}")
+    page.wait_for_selector("body[data-ready='true'][data-connected='true']", timeout=WAIT_MS)

@@ -8,14 +8,25 @@ from typing import Any
 import click
 from sqlalchemy import inspect
 
-from .services import FIRST_ADMIN, ROLES, AccountError, create_first_admin, generate_password
+from ..realtime.cutoff import user_room
+from ..runtime import runtime
+from .services import (
+    FIRST_ADMIN,
+    ROLES,
+    AccountError,
+    create_first_admin,
+    create_user,
+    generate_password,
+    reset_password,
+)
 
 NOT_INITIALIZED = "Cơ sở dữ liệu chưa được khởi tạo: chạy `xephang init` trước."
 
 
 def _runtime() -> Any:
+    # Here, not at the top: the app (every blueprint, the announcer) loads only for a
+    # command that uses it, so `xephang --help` and the other commands start fast.
     from ..app import create_app
-    from ..runtime import runtime
 
     rt = runtime(create_app({"EVENTS_WRITE_ONLY": True}))
     if not inspect(rt.db.engine).has_table("users"):
@@ -53,8 +64,6 @@ def user() -> None:
 def user_create(
     username: str, role: str, sites: tuple[str, ...], full_name: str, password_stdin: bool
 ) -> None:
-    from .services import create_user
-
     rt = _runtime()
     password, generated = _new_password(password_stdin)
     try:
@@ -81,16 +90,15 @@ def user_create(
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ đầu vào chuẩn.")
 def user_password(username: str, password_stdin: bool) -> None:
-    from .services import reset_password
-
     rt = _runtime()
     password, generated = _new_password(password_stdin)
     try:
-        with rt.db.writes() as session, session.begin():
-            name = reset_password(session, username, password, rt.clock()).username
+        changed = reset_password(rt.uow(), username, password)
+        name, user_id = changed.username, changed.id
     except AccountError as err:
         click.echo(err.message, err=True)
         sys.exit(2)
+    rt.cut_off(user_room(user_id))  # the account's sessions ended with the old password
     click.echo(f"Đã đặt lại mật khẩu cho {name}.")
     if generated:
         click.echo(f"Mật khẩu mới (chỉ hiện một lần): {password}")

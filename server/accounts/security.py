@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,10 +12,12 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from kiosk.settings import public_url
+
 from ..models import User
 from ..runtime import runtime
 from ..tokens import staff_actor
-from .services import site_ids
+from .services import live_session_user, session_key, site_ids
 
 F = TypeVar("F", bound=Callable[..., Any])
 login_manager = LoginManager()
@@ -35,7 +36,7 @@ class Staff:
     full_name: str
     role: str
     site_ids: tuple[int, ...]
-    # Changes with the password, so a password reset ends the other sessions.
+    # "<user id>:<secret>": what the cookie keeps; the secret names a live StaffSession row.
     session_id: str
     is_active: bool = True
     is_authenticated: bool = True
@@ -43,6 +44,11 @@ class Staff:
 
     def get_id(self) -> str:
         return self.session_id
+
+    @property
+    def login_key(self) -> str:
+        """The stored key of this login session (``StaffSession.id``)."""
+        return session_key(self.session_id.partition(":")[2])
 
     @property
     def actor(self) -> str:
@@ -54,33 +60,31 @@ class Staff:
         return self.role == "admin" or site_id in self.site_ids
 
 
-def _session_id(user: User) -> str:
-    fingerprint = hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-    return f"{user.id}:{fingerprint}"
-
-
-def staff_of(user: User, sites: tuple[int, ...]) -> Staff:
+def staff_of(user: User, sites: tuple[int, ...], secret: str) -> Staff:
+    """The staff member of the login session whose secret is ``secret``."""
     return Staff(
         id=user.id,
         username=user.username,
         full_name=user.full_name,
         role=user.role,
         site_ids=sites,
-        session_id=_session_id(user),
+        session_id=f"{user.id}:{secret}",
         is_active=user.active,
     )
 
 
 @login_manager.user_loader
 def _load_staff(session_id: str) -> Staff | None:
-    user_id, _, _fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    """Every request: the session must still be live in the database (one indexed lookup)."""
+    user_id, _, secret = session_id.partition(":")
+    well_formed = user_id.isascii() and user_id.isdigit() and len(user_id) <= 9
+    if not well_formed or not 0 < len(secret) <= 100:
         return None
     with runtime().db.reads() as session:
-        user = session.get(User, int(user_id))
-        if user is None or not user.active or _session_id(user) != session_id:
+        user = live_session_user(session, int(user_id), session_key(secret))
+        if user is None:
             return None
-        return staff_of(user, site_ids(session, user.id))
+        return staff_of(user, site_ids(session, user.id), secret)
 
 
 def current_staff() -> Staff | None:
@@ -112,7 +116,6 @@ def staff_required(*roles: str) -> Callable[[F], F]:
 
 def secure_cookies(config: Mapping[str, Any], env: Mapping[str, str] = os.environ) -> bool:
     """Cookies only over HTTPS: as XEPHANG_SECURE_COOKIES says, else when PUBLIC_URL is https."""
-    from kiosk.settings import public_url
 
     asked = config.get("SECURE_COOKIES", env.get(SECURE_COOKIES_ENV))
     if asked is not None and str(asked).strip() != "":

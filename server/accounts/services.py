@@ -1,10 +1,16 @@
 """Staff accounts: creating them, setting passwords, and logging in with lockout.
 
-No Flask here: each use case takes a database session and the current time.
+No Flask here. A change made from a page (``create_account``, ``update_user``,
+``reset_password``, ``unlock_user``, ``log_out_everywhere``) takes a unit of work, as the
+engine's and the admin's use cases do: it opens one transaction, checks, writes the change
+and its audit entry, and commits. The steps they are made of (``create_user``,
+``set_password``), logging in and the reads take a session the caller holds (the demo and
+the command line set up several accounts in one transaction).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable
@@ -13,12 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
-from ..models import Site, User, UserSite
+from ..engine.unit_of_work import UnitOfWork
+from ..models import LoginFailure, Site, StaffSession, User, UserSite
 
 ROLES = ("admin", "manager", "clerk")
 MAX_FAILURES = 5
@@ -30,6 +38,10 @@ _PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # Checked when the username is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("xephang-no-such-user")
+# Wrong logins under an unknown username are forgotten after this long without another.
+UNKNOWN_NAME_KEPT = timedelta(days=30)
+# Ended staff sessions are kept this long (then deleted when the account logs in again).
+ENDED_SESSION_KEPT = timedelta(days=30)
 
 
 MAX_FULL_NAME = 200
@@ -58,8 +70,8 @@ class NoSuchAccount(AccountError):
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who changes an account from a page: their account, role, sites and address."""
+class AccountEditor:
+    """The staff member who changes an account from a page: their account, role, sites, address."""
 
     user_id: int
     role: str
@@ -160,24 +172,26 @@ def _one_site_id(ids: Iterable[int]) -> int | None:
     return unique.pop() if len(unique) == 1 else None
 
 
-def may_manage(actor: Actor, role: str, site_ids: Iterable[int]) -> bool:
+def may_manage(editor: AccountEditor, role: str, site_ids: Iterable[int]) -> bool:
     """An admin manages every account; a manager only clerks of the manager's own sites."""
-    if actor.role == "admin":
+    if editor.role == "admin":
         return True
     ids = set(site_ids)
-    return actor.role == "manager" and role == "clerk" and bool(ids) and ids <= set(actor.site_ids)
+    return (
+        editor.role == "manager" and role == "clerk" and bool(ids) and ids <= set(editor.site_ids)
+    )
 
 
-def _check_role_allowed(actor: Actor | None, role: str) -> None:
+def _check_role_allowed(editor: AccountEditor | None, role: str) -> None:
     """Checked before the sites, so a manager asking for an admin hears why it is refused."""
-    if actor is not None and actor.role != "admin" and role in ROLES and role != "clerk":
+    if editor is not None and editor.role != "admin" and role in ROLES and role != "clerk":
         raise AccountForbidden(
             "Người quản lý chỉ tạo và sửa được tài khoản cán bộ của đơn vị mình.", "role"
         )
 
 
-def _check_may_manage(actor: Actor, role: str, site_ids: tuple[int, ...]) -> None:
-    if not may_manage(actor, role, site_ids):
+def _check_may_manage(editor: AccountEditor, role: str, site_ids: tuple[int, ...]) -> None:
+    if not may_manage(editor, role, site_ids):
         field = "role" if role != "clerk" else "sites"
         raise AccountForbidden(
             "Người quản lý chỉ tạo và sửa được tài khoản cán bộ của đơn vị mình.", field
@@ -199,11 +213,11 @@ def create_user(
     full_name: str = "",
     photo_url: str | None = None,
     by_user_id: int | None = None,
-    actor: Actor | None = None,
+    editor: AccountEditor | None = None,
 ) -> User:
     """A new account: admin works for every site, manager for one or more, clerk for one.
 
-    With an ``actor`` (a change made from a page) the account must be one the actor may
+    With an ``editor`` (a change made from a page) the account must be one the editor may
     manage: a manager makes only clerks of their own sites.
     """
     username = normalize_username(username)
@@ -215,15 +229,15 @@ def create_user(
         )
     full_name = _check_full_name(full_name)
     photo = check_photo_url(photo_url)
-    _check_role_allowed(actor, role)
+    _check_role_allowed(editor, role)
     _check_role_and_sites(role, site_codes)
     _check_new_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError("Tên đăng nhập “%(username)s” đã có.", "username", username=username)
     sites = _sites(session, site_codes)
-    if actor is not None:
-        _check_may_manage(actor, role, tuple(site.id for site in sites))
-        by_user_id = actor.user_id
+    if editor is not None:
+        _check_may_manage(editor, role, tuple(site.id for site in sites))
+        by_user_id = editor.user_id
     user = User(
         username=username,
         full_name=full_name,
@@ -244,10 +258,29 @@ def create_user(
         site_id=_one_site_id(site.id for site in sites),
         target=username,
         detail={"role": role, "sites": [site.code for site in sites]},
-        remote_addr=actor.remote_addr if actor else "",
+        remote_addr=editor.remote_addr if editor else "",
         at=now,
     )
     return user
+
+
+def create_account(
+    uow: UnitOfWork,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    editor: AccountEditor,
+    **details: Any,
+) -> User:
+    """``create_user`` from a page (``details``: its sites, name and photo), in its own
+    transaction; a name taken meanwhile by another request raises ``IntegrityError``."""
+    with uow:
+        user = create_user(
+            uow.session, username, role, password, uow.clock(), editor=editor, **details
+        )
+        uow.commit()
+        return user
 
 
 def create_first_admin(session: Session, now: datetime) -> str | None:
@@ -263,40 +296,75 @@ def create_first_admin(session: Session, now: datetime) -> str | None:
 
 
 def reset_password(
+    uow: UnitOfWork, username: str, password: str, *, editor: AccountEditor | None = None
+) -> User:
+    """``set_password`` in its own transaction; the caller then cuts off the account's live
+    connections."""
+    with uow:
+        user = set_password(uow.session, username, password, uow.clock(), editor=editor)
+        uow.commit()
+        return user
+
+
+def set_password(
     session: Session,
     username: str,
     password: str,
     now: datetime,
     *,
     by_user_id: int | None = None,
-    actor: Actor | None = None,
+    editor: AccountEditor | None = None,
 ) -> User:
     """A new password; it also lifts a lockout, and ends the account's open sessions.
 
-    (A session is bound to the password hash, see ``security.Staff.session_id``.)
+    The caller cuts off the account's live connections after the commit.
     """
     username = normalize_username(username)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NoSuchAccount("Không có tài khoản “%(username)s”.", username=username)
     sites = site_ids(session, user.id)
-    if actor is not None:
-        _check_may_manage(actor, user.role, sites)
-        by_user_id = actor.user_id
+    if editor is not None:
+        _check_may_manage(editor, user.role, sites)
+        by_user_id = editor.user_id
     _check_new_password(password)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    end_all_sessions(session, user.id, now)
     audit.record(
         session,
         "user.password_reset",
         user_id=by_user_id,
         site_id=_one_site_id(sites),
         target=username,
-        remote_addr=actor.remote_addr if actor else "",
+        remote_addr=editor.remote_addr if editor else "",
         at=now,
     )
     return user
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _unknown_name(session: Session, username: str, now: datetime) -> LoginFailure:
+    """The row counting wrong logins under a username with no active account (locked).
+
+    Made on the first wrong login under that name; two requests making it at once get one.
+    """
+    key = _digest(username)
+    query = select(LoginFailure).where(LoginFailure.name_hash == key).with_for_update()
+    row = session.scalar(query)
+    if row is not None:
+        return row
+    session.execute(delete(LoginFailure).where(LoginFailure.last_at < now - UNKNOWN_NAME_KEPT))
+    try:
+        with session.begin_nested():
+            session.add(LoginFailure(name_hash=key, failures=0, last_at=now))
+    except IntegrityError:  # made a moment ago by another request
+        pass
+    return session.scalars(query).one()
 
 
 def authenticate(
@@ -305,7 +373,10 @@ def authenticate(
     """Check a login; after MAX_FAILURES wrong passwords in a row the account is locked.
 
     A locked account refuses even the right password until LOCKOUT has passed.
-    An unknown name and a wrong password give the same answer.
+    An unknown name and a wrong password give the same answer, and wrong logins under
+    an unknown name lock it just as they would an account, so the lockout message
+    does not tell which usernames exist. Either way one password hash is checked when
+    the name is not locked, none when it is, so timing does not tell them apart either.
     """
     username = normalize_username(username)
     user = session.scalar(select(User).where(User.username == username))
@@ -325,9 +396,19 @@ def authenticate(
         )
 
     if user is None or not user.active:
+        unknown = _unknown_name(session, username, now)
+        unknown.last_at = now
+        if unknown.locked_until is not None and unknown.locked_until > now:
+            note("login.failure", reason="unknown")
+            return LoginResult(None, locked_until=unknown.locked_until)
         check_password_hash(_DUMMY_HASH, password)
+        unknown.failures += 1
         note("login.failure", reason="unknown")
-        return LoginResult(None)
+        if unknown.failures < MAX_FAILURES:
+            return LoginResult(None)
+        unknown.failures = 0
+        unknown.locked_until = now + LOCKOUT
+        return LoginResult(None, locked_until=unknown.locked_until)
     if user.locked_until is not None and user.locked_until > now:
         note("login.failure", user.id, reason="locked")
         return LoginResult(None, locked_until=user.locked_until)
@@ -345,6 +426,68 @@ def authenticate(
     user.last_login_at = now
     note("login.success", user.id)
     return LoginResult(user)
+
+
+# --- staff sessions, kept server-side -----------------------------------------------------
+
+
+def start_session(session: Session, user_id: int, now: datetime) -> str:
+    """A new login session of the account; returns the secret the browser's cookie keeps.
+
+    Only the secret's SHA-256 is stored (``StaffSession.id``, also the session's key).
+    """
+    session.execute(
+        delete(StaffSession).where(
+            StaffSession.user_id == user_id,
+            StaffSession.ended_at < now - ENDED_SESSION_KEPT,
+        )
+    )
+    secret = secrets.token_urlsafe(32)
+    session.add(StaffSession(id=session_key(secret), user_id=user_id, created_at=now))
+    return secret
+
+
+def session_key(secret: str) -> str:
+    """The stored key of the session whose cookie holds ``secret``."""
+    return _digest(secret)
+
+
+def end_session(session: Session, key: str, now: datetime) -> None:
+    """Log one session out: its cookie opens nothing any more, wherever it was copied to."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.id == key, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_all_sessions(session: Session, user_id: int, now: datetime) -> int:
+    """Log the account out everywhere (a new password, deactivation, or on request)."""
+    ended = session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(ended.rowcount)  # type: ignore[attr-defined]
+
+
+def live_session_user(session: Session, user_id: int, key: str) -> User | None:
+    """The active account of the session ``key`` if it was not ended, else None.
+
+    Checked on every request of a staff page: one lookup by primary key.
+    """
+    return session.scalar(
+        select(User)
+        .join(StaffSession, StaffSession.user_id == User.id)
+        .where(
+            StaffSession.id == key,
+            StaffSession.ended_at.is_(None),
+            User.id == user_id,
+            User.active.is_(True),
+        )
+    )
 
 
 def site_ids(session: Session, user_id: int) -> tuple[int, ...]:
@@ -377,11 +520,11 @@ class AccountChange:
         return "active" in self.changes or "sites" in self.changes or "role" in self.changes
 
 
-def visible_accounts(session: Session, actor: Actor) -> list[AccountRow]:
+def visible_accounts(session: Session, editor: AccountEditor) -> list[AccountRow]:
     """The accounts an admin sees (all) or a manager (the clerks and managers of their sites)."""
     query = select(User).order_by(User.username)
-    if actor.role != "admin":
-        of_my_sites = select(UserSite.user_id).where(UserSite.site_id.in_(actor.site_ids))
+    if editor.role != "admin":
+        of_my_sites = select(UserSite.user_id).where(UserSite.site_id.in_(editor.site_ids))
         query = query.where(User.role.in_(("clerk", "manager")), User.id.in_(of_my_sites))
     users = list(session.scalars(query))
     links: dict[int, list[tuple[int, str]]] = {}
@@ -397,12 +540,12 @@ def visible_accounts(session: Session, actor: Actor) -> list[AccountRow]:
     for user in users:
         ids = tuple(site_id for site_id, _code in links.get(user.id, []))
         codes = tuple(code for _id, code in links.get(user.id, []))
-        result.append(AccountRow(user, codes, ids, may_manage(actor, user.role, ids)))
+        result.append(AccountRow(user, codes, ids, may_manage(editor, user.role, ids)))
     return result
 
 
-def account_for(session: Session, user_id: int, actor: Actor | None) -> AccountRow:
-    """One account the actor may change: ``NoSuchAccount`` or ``AccountForbidden`` otherwise."""
+def account_for(session: Session, user_id: int, editor: AccountEditor | None) -> AccountRow:
+    """One account the editor may change: ``NoSuchAccount`` or ``AccountForbidden`` otherwise."""
     user = session.get(User, user_id)
     if user is None:
         raise NoSuchAccount("Không có tài khoản này.")
@@ -413,7 +556,7 @@ def account_for(session: Session, user_id: int, actor: Actor | None) -> AccountR
         .order_by(Site.code)
     ).all()
     ids = tuple(site_id for site_id, _code in links)
-    if actor is not None and not may_manage(actor, user.role, ids):
+    if editor is not None and not may_manage(editor, user.role, ids):
         raise AccountForbidden("Bạn không có quyền sửa tài khoản này.")
     return AccountRow(user, tuple(code for _id, code in links), ids, True)
 
@@ -437,112 +580,137 @@ def _check_keeps_an_admin(session: Session, user: User, field_name: str) -> None
 
 
 def update_user(
-    session: Session,
+    uow: UnitOfWork,
     user_id: int,
-    now: datetime,
     *,
     full_name: str,
     role: str,
     site_codes: tuple[str, ...],
     photo_url: str | None,
     active: bool,
-    actor: Actor | None = None,
+    editor: AccountEditor | None = None,
 ) -> AccountChange:
     """Change an account's name, role, sites, photo and whether it may log in.
 
     Nobody changes their own role, sites or active flag; the last active admin stays
     an active admin; a manager changes only clerks of their sites, and keeps them so.
     """
-    current = account_for(session, user_id, actor)
-    user = current.user
-    full_name = _check_full_name(full_name)
-    photo = check_photo_url(photo_url)
-    _check_role_allowed(actor, role)
-    _check_role_and_sites(role, site_codes)
-    sites = _sites(session, site_codes)
-    new_ids = tuple(site.id for site in sites)
-    if actor is not None:
-        _check_may_manage(actor, role, new_ids)
-        if actor.user_id == user.id:
-            if role != user.role:
-                raise AccountError("Bạn không thể tự đổi vai trò của mình.", "role")
-            if not active:
-                raise AccountError("Bạn không thể tự khóa tài khoản của mình.", "active")
-            if set(new_ids) != set(current.site_ids):
-                raise AccountError("Bạn không thể tự đổi đơn vị của mình.", "sites")
-    if user.role == "admin" and user.active:
-        if role != "admin":
-            _check_keeps_an_admin(session, user, "role")
-        elif not active:
-            _check_keeps_an_admin(session, user, "active")
+    with uow:
+        session, now = uow.session, uow.clock()
+        current = account_for(session, user_id, editor)
+        user = current.user
+        full_name = _check_full_name(full_name)
+        photo = check_photo_url(photo_url)
+        _check_role_allowed(editor, role)
+        _check_role_and_sites(role, site_codes)
+        sites = _sites(session, site_codes)
+        new_ids = tuple(site.id for site in sites)
+        if editor is not None:
+            _check_may_manage(editor, role, new_ids)
+            if editor.user_id == user.id:
+                if role != user.role:
+                    raise AccountError("Bạn không thể tự đổi vai trò của mình.", "role")
+                if not active:
+                    raise AccountError("Bạn không thể tự khóa tài khoản của mình.", "active")
+                if set(new_ids) != set(current.site_ids):
+                    raise AccountError("Bạn không thể tự đổi đơn vị của mình.", "sites")
+        if user.role == "admin" and user.active:
+            if role != "admin":
+                _check_keeps_an_admin(session, user, "role")
+            elif not active:
+                _check_keeps_an_admin(session, user, "active")
 
-    change = AccountChange(user)
-    for name, after in (
-        ("full_name", full_name),
-        ("role", role),
-        ("photo_url", photo),
-        ("active", active),
-    ):
-        before = getattr(user, name)
-        if before != after:
-            change.changes[name] = (before, after)
-            setattr(user, name, after)
-    if set(new_ids) != set(current.site_ids):
-        change.changes["sites"] = (list(current.site_codes), [site.code for site in sites])
-        for link in session.scalars(select(UserSite).where(UserSite.user_id == user.id)):
-            if link.site_id not in new_ids:
-                session.delete(link)
-        session.add_all(
-            UserSite(user_id=user.id, site_id=site_id)
-            for site_id in new_ids
-            if site_id not in current.site_ids
-        )
-    if change.changes:
-        session.flush()
-        by = actor.user_id if actor else None
-        where = _one_site_id(new_ids or current.site_ids)
-        addr = actor.remote_addr if actor else ""
-        detail = {name: list(pair) for name, pair in change.changes.items() if name != "active"}
-        if detail:
-            audit.record(
-                session,
-                "user.update",
-                user_id=by,
-                site_id=where,
-                target=user.username,
-                detail=detail,
-                remote_addr=addr,
-                at=now,
+        change = AccountChange(user)
+        for name, after in (
+            ("full_name", full_name),
+            ("role", role),
+            ("photo_url", photo),
+            ("active", active),
+        ):
+            before = getattr(user, name)
+            if before != after:
+                change.changes[name] = (before, after)
+                setattr(user, name, after)
+        if set(new_ids) != set(current.site_ids):
+            change.changes["sites"] = (list(current.site_codes), [site.code for site in sites])
+            for link in session.scalars(select(UserSite).where(UserSite.user_id == user.id)):
+                if link.site_id not in new_ids:
+                    session.delete(link)
+            session.add_all(
+                UserSite(user_id=user.id, site_id=site_id)
+                for site_id in new_ids
+                if site_id not in current.site_ids
             )
-        if "active" in change.changes:
-            action = "user.activate" if active else "user.deactivate"
-            audit.record(
-                session,
-                action,
-                user_id=by,
-                site_id=where,
-                target=user.username,
-                remote_addr=addr,
-                at=now,
-            )
-    return change
+        if change.changes:
+            session.flush()
+            by = editor.user_id if editor else None
+            where = _one_site_id(new_ids or current.site_ids)
+            addr = editor.remote_addr if editor else ""
+            detail = {name: list(pair) for name, pair in change.changes.items() if name != "active"}
+            if detail:
+                audit.record(
+                    session,
+                    "user.update",
+                    user_id=by,
+                    site_id=where,
+                    target=user.username,
+                    detail=detail,
+                    remote_addr=addr,
+                    at=now,
+                )
+            if "active" in change.changes:
+                if not active:
+                    end_all_sessions(session, user.id, now)
+                action = "user.activate" if active else "user.deactivate"
+                audit.record(
+                    session,
+                    action,
+                    user_id=by,
+                    site_id=where,
+                    target=user.username,
+                    remote_addr=addr,
+                    at=now,
+                )
+        uow.commit()
+        return change
 
 
-def unlock_user(
-    session: Session, user_id: int, now: datetime, *, actor: Actor | None = None
-) -> User:
+def unlock_user(uow: UnitOfWork, user_id: int, *, editor: AccountEditor | None = None) -> User:
     """Lift a lockout (after too many wrong passwords) before its time is up."""
-    current = account_for(session, user_id, actor)
-    user = current.user
-    user.failed_logins = 0
-    user.locked_until = None
-    audit.record(
-        session,
-        "user.unlock",
-        user_id=actor.user_id if actor else None,
-        site_id=_one_site_id(current.site_ids),
-        target=user.username,
-        remote_addr=actor.remote_addr if actor else "",
-        at=now,
-    )
-    return user
+    with uow:
+        current = account_for(uow.session, user_id, editor)
+        user = current.user
+        user.failed_logins = 0
+        user.locked_until = None
+        audit.record(
+            uow.session,
+            "user.unlock",
+            user_id=editor.user_id if editor else None,
+            site_id=_one_site_id(current.site_ids),
+            target=user.username,
+            remote_addr=editor.remote_addr if editor else "",
+            at=uow.clock(),
+        )
+        uow.commit()
+        return user
+
+
+def log_out_everywhere(
+    uow: UnitOfWork, user_id: int, *, editor: AccountEditor | None = None
+) -> User:
+    """End every login session of an account the editor may manage (audited)."""
+    with uow:
+        current = account_for(uow.session, user_id, editor)
+        ended = end_all_sessions(uow.session, current.user.id, uow.clock())
+        audit.record(
+            uow.session,
+            "user.logout_everywhere",
+            user_id=editor.user_id if editor else None,
+            site_id=_one_site_id(current.site_ids),
+            target=current.user.username,
+            detail={"sessions": ended},
+            remote_addr=editor.remote_addr if editor else "",
+            at=uow.clock(),
+        )
+        uow.commit()
+        return current.user

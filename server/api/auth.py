@@ -14,7 +14,7 @@ from ..accounts.security import Staff, csrf, current_staff
 from ..engine.rules import AT_COUNTER
 from ..models import Counter, Site, Ticket
 from ..runtime import runtime
-from ..tokens import Principal, resolve_token
+from ..tokens import Principal, cached_principal, token_cache_seconds
 from .problems import ApiProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,8 +29,8 @@ NO_COUNTER = 0
 
 
 def _bearer_principal(raw: str) -> Principal:
-    with runtime().db.reads() as session:
-        principal = resolve_token(session, raw)
+    ttl = token_cache_seconds(current_app.config)
+    principal = cached_principal(runtime().db.reads, raw, ttl)
     if principal is None:
         raise ApiProblem(401, "unauthorized")
     return principal
@@ -70,8 +70,11 @@ def _staff_principal(staff: Staff, site_code: str | None) -> Principal:
         return Principal(0, site.id, site.code, staff.role, counter, user_id=staff.id)
 
 
-def current_principal(site_code: str | None = None) -> Principal:
-    """The bearer token when one is sent, else the logged-in staff member, else 401."""
+def current_principal(site_code: str | None = None, *, any_site: bool = False) -> Principal:
+    """The bearer token when one is sent, else the logged-in staff member, else 401.
+
+    ``any_site``: a staff member is not tied to one site (the view checks which it may see).
+    """
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, raw = header.partition(" ")
@@ -81,21 +84,26 @@ def current_principal(site_code: str | None = None) -> Principal:
     staff = current_staff()
     if staff is None:
         raise ApiProblem(401, "unauthorized")
+    if any_site and site_code is None:
+        return Principal(0, 0, "", staff.role, None, user_id=staff.id)
     return _staff_principal(staff, site_code)
 
 
-def requires(*roles: str, any_counter: bool = False, staff_page: bool = False) -> Callable[[F], F]:
+def requires(
+    *roles: str, any_counter: bool = False, staff_page: bool = False, any_site: bool = False
+) -> Callable[[F], F]:
     """Allow the given roles, on their own site, and a counter-bound clerk on its counter.
 
     ``any_counter``: the view itself decides which counters it allows (signing in at one).
     ``staff_page``: a logged-in staff member only, never a device's token.
+    ``any_site``: the route names no site; a token still stands for its own site only.
     """
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             site = kwargs.get("site")
-            principal = current_principal(site)
+            principal = current_principal(site, any_site=any_site)
             if principal.role not in roles:
                 raise ApiProblem(403, "forbidden")
             if site is not None and site != principal.site_code:

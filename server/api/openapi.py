@@ -26,6 +26,10 @@ class Operation:
     operation_id: str = ""
     # Only for a staff member logged in on a page (session cookie + X-CSRFToken), not tokens.
     staff_page: bool = False
+    # The query string's parameters, described by a model's fields (aliases are the names).
+    query: type[BaseModel] | None = None
+    # Other media types the success answer may have (a file instead of JSON).
+    files: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -60,6 +64,20 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
                 "schema": _path_schema(m["converter"], m["args"]),
             }
         )
+    if op.query is not None:
+        schema = op.query.model_json_schema(mode="validation")
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            described = {k: v for k, v in prop.items() if k not in ("title", "description")}
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "description": prop.get("description", ""),
+                    "schema": described,
+                }
+            )
     for name, description in op.headers.items():
         params.append(
             {
@@ -71,6 +89,30 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
             }
         )
     return params
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "“true” khi đây là câu trả lời lại cho một yêu cầu trước với cùng "
+        "Idempotency-Key (không có gì thay đổi)",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
+def _describe_replay(responses: dict[str, Any], status: str) -> None:
+    """A request sent again with its Idempotency-Key gets 200 and what the first one made."""
+    replay = {
+        **responses[status],
+        "description": "Gửi lại với cùng Idempotency-Key (và cùng nội dung): trả lại đúng kết "
+        "quả của lần đầu, có header Idempotent-Replayed; cùng khóa với nội dung khác: 409",
+        "headers": REPLAYED,
+    }
+    if status == "200":
+        responses[status] = {**replay, "description": "OK; " + replay["description"]}
+    else:
+        responses["200"] = replay
 
 
 def build_spec(prefix: str) -> dict[str, Any]:
@@ -96,6 +138,12 @@ def build_spec(prefix: str) -> dict[str, Any]:
                 else {},
             }
         }
+        if IDEMPOTENCY_KEY in op.headers:
+            _describe_replay(responses, str(op.status))
+        for media in op.files:
+            responses[str(op.status)]["content"][media] = {
+                "schema": {"type": "string", "format": "binary"}
+            }
         body_problems = (400, 415, 422) if op.body else ()
         for status in sorted({401, 403, *op.problems, *body_problems}):
             responses[str(status)] = {

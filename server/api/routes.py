@@ -11,9 +11,12 @@ from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from .. import engine
+from ..db import retried_with_key
 from ..engine.errors import not_found
+from ..engine.tracking import renew_tracking_token as renew_tracking
 from ..engine.views import site_by_code, site_state, ticket_with_wait
 from ..models import Ticket
+from ..realtime.phone import let_go
 from ..runtime import runtime
 from . import bp
 from .auth import CALLERS, ISSUERS, RATERS, READERS, forbid_other_counters_ticket, requires
@@ -35,6 +38,7 @@ from .schemas import (
     StateOut,
     TicketOut,
     TicketRefIn,
+    TrackingOut,
     TransferIn,
 )
 
@@ -57,8 +61,16 @@ def endpoint(
     headers: dict[str, str] | None = None,
     any_counter: bool = False,
     staff_page: bool = False,
+    any_site: bool = False,
+    query: type[BaseModel] | None = None,
+    files: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Declare a view once: its route, who may call it, and its OpenAPI entry."""
+    """Declare a view once: its route, who may call it, and its OpenAPI entry.
+
+    ``any_site``: a route about no one site (a staff session is not tied to one there).
+    ``query``: a model whose fields describe the query string; ``files``: other media
+    types of the answer.
+    """
 
     def decorate(view: F) -> F:
         OPERATIONS.append(
@@ -74,9 +86,15 @@ def endpoint(
                 headers or {},
                 operation_id=view.__name__,
                 staff_page=staff_page,
+                query=query,
+                files=files,
             )
         )
-        guarded = requires(*roles, any_counter=any_counter, staff_page=staff_page)(view)
+        guarded = requires(
+            *roles, any_counter=any_counter, staff_page=staff_page, any_site=any_site
+        )(view)
+        if "Idempotency-Key" in (headers or {}):
+            retried_with_key(guarded)
         bp.add_url_rule(path, view.__name__, guarded, methods=[method])
         return view
 
@@ -107,19 +125,8 @@ def _http_error(err: HTTPException) -> Response:
     return from_http_error(err)
 
 
-def _in_api(path: str) -> bool:
-    prefix = bp.url_prefix or ""
-    return path == prefix or path.startswith(prefix + "/")
-
-
-# No route matched, so no blueprint is known yet: the app-wide handler answers
-# for URLs under /api/v1 and leaves every other URL to Flask's default page.
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
-def _routing_error(err: HTTPException) -> Response | HTTPException:
-    if not _in_api(request.path):
-        return err
-    return from_http_error(err)
+# A URL that matches no route has no blueprint yet: server.errors answers it
+# (problem+json under /api/, a Vietnamese page elsewhere).
 
 
 @bp.get("/openapi.json")
@@ -244,9 +251,39 @@ def cancel(site: str, ticket_id: int) -> Response:
     return jsonify(engine.cancel(runtime().uow(), site, ticket_id, actor=actor()))
 
 
+@endpoint(
+    "POST",
+    f"/sites/<site>/tickets/<{ID}:ticket_id>/tracking-token",
+    "Đổi mã theo dõi của phiếu (phiếu bị mất): mã QR cũ không còn mở được trang theo dõi",
+    CALLERS,
+    body=EmptyIn,
+    response=TrackingOut,
+    problems=(404,),
+)
+def renew_tracking_token(site: str, ticket_id: int) -> Response:
+    parse(EmptyIn)
+    forbid_other_counters_ticket(ticket_id)
+    renewed = renew_tracking(runtime().uow(), site, ticket_id, actor=actor())
+    let_go(ticket_id)
+    return jsonify(renewed)
+
+
 # --- counters --------------------------------------------------------------------
 
 COUNTER = f"/sites/<site>/counters/<{ID}:n>"
+
+
+CALL_KEY = {
+    "Idempotency-Key": "Một khóa cho mỗi lần bấm gọi; gửi lại cùng khóa (mất kết nối) trả lại "
+    "đúng lần gọi đó, không gọi thêm số nào và không kết thúc số vừa gọi"
+}
+
+
+def _called(called: engine.Called) -> Response:
+    response = jsonify(called)
+    if called.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @endpoint(
@@ -257,10 +294,12 @@ COUNTER = f"/sites/<site>/counters/<{ID}:n>"
     body=EmptyIn,
     response=TicketOut,
     problems=(404, 409),
+    headers=CALL_KEY,
 )
 def call_next(site: str, n: int) -> Response:
     parse(EmptyIn)
-    return jsonify(engine.call_next(runtime().uow(), site, n, actor=actor()))
+    key = request.headers.get("Idempotency-Key")
+    return _called(engine.call_next(runtime().uow(), site, n, idempotency_key=key, actor=actor()))
 
 
 @endpoint(
@@ -271,10 +310,16 @@ def call_next(site: str, n: int) -> Response:
     body=CallIn,
     response=TicketOut,
     problems=(404, 409),
+    headers=CALL_KEY,
 )
 def call(site: str, n: int) -> Response:
     data = parse(CallIn)
-    return jsonify(engine.call_ticket(runtime().uow(), site, n, data.ticket_id, actor=actor()))
+    key = request.headers.get("Idempotency-Key")
+    return _called(
+        engine.call_ticket(
+            runtime().uow(), site, n, data.ticket_id, idempotency_key=key, actor=actor()
+        )
+    )
 
 
 @endpoint(
@@ -365,7 +410,7 @@ def transfer(site: str, n: int) -> Response:
 @endpoint(
     "POST",
     COUNTER + "/pause",
-    "Tạm ngừng phục vụ",
+    "Tạm dừng phục vụ",
     CALLERS,
     body=EmptyIn,
     response=CounterStateOut,

@@ -33,6 +33,15 @@ class IssueTicketIn(Body):
     priority: PriorityReason | None = Field(default=None, description="Đối tượng ưu tiên")
 
 
+class CheckInIn(Body):
+    """A number from home arriving at the kiosk: its tracking token (the QR code) or code."""
+
+    tracking_token: str | None = Field(
+        default=None, min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$"
+    )
+    code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+
+
 class TicketRefIn(Body):
     """Counter actions apply to the counter's current ticket unless one is named."""
 
@@ -92,7 +101,7 @@ class TicketOut(BaseModel):
     number: str = Field(description="Số thứ tự như in trên phiếu")
     service: str
     service_name: str
-    status: Literal["waiting", "called", "serving", "done", "no_show", "cancelled"]
+    status: Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "remote"]
     priority: str | None
     channel: str
     business_day: str
@@ -106,20 +115,35 @@ class TicketOut(BaseModel):
     dossier_code: str | None
     position: int | None = Field(description="1 = được gọi tiếp theo")
     people_ahead: int | None
-    estimated_wait_s: int | None
+    estimated_wait_s: int | None = Field(
+        description="null khi không chờ, hoặc khi chưa có quầy nào đang gọi lĩnh vực của phiếu"
+    )
     tracking_token: str | None = Field(default=None, description="Chỉ trả về khi lấy số")
+
+
+class TrackingOut(BaseModel):
+    id: int
+    number: str
+    tracking_token: str = Field(description="Mã theo dõi mới: mã QR cũ không còn hiệu lực")
 
 
 class ServiceOut(BaseModel):
     code: str
     name: str
     hint: str
-    state: Literal["open", "closed", "full", "inactive"]
+    state: Literal["open", "closed", "unserved", "full", "inactive"] = Field(
+        description="unserved: không quầy nào (đang hoạt động) phục vụ lĩnh vực này"
+    )
     open: bool
     waiting: int
     issued_today: int
     daily_cap: int | None
-    estimated_wait_s: int | None
+    staffed_counters: int = Field(
+        description="Số quầy đang gọi lĩnh vực này: không tạm dừng, có cán bộ đăng nhập"
+    )
+    estimated_wait_s: int | None = Field(
+        description="null khi chưa có quầy nào đang gọi lĩnh vực này (staffed_counters = 0)"
+    )
 
 
 class ServicesOut(BaseModel):
@@ -145,6 +169,9 @@ class CounterOut(BaseModel):
     active: bool
     current: dict[str, object] | None
     clerk: ClerkOut | None = Field(description="Cán bộ đang làm việc tại quầy")
+    services: list[str] | None = Field(
+        default=None, description="Mã các lĩnh vực quầy phục vụ (trong ảnh chụp trạng thái)"
+    )
 
 
 class CounterQueueOut(BaseModel):

@@ -14,6 +14,7 @@ from ..engine.ratings import REASONS, SCALES, is_low
 from ..engine.views import clerk_dict
 from ..messages import RATING_LEVELS, RATING_REASONS
 from ..models import Counter, Site
+from ..realtime.live import live_boot
 from ..runtime import runtime
 from ..tokens import Principal
 from . import bp
@@ -44,6 +45,19 @@ def texts() -> dict[str, str]:
     }
 
 
+def rating_levels(scale: int) -> list[dict[str, Any]]:
+    """The buttons, best first, as they are laid out; the score of the best is the scale."""
+    levels = RATING_LEVELS.get(scale, RATING_LEVELS[DEFAULT_SCALE])
+    return [
+        {"score": scale - i, "label": _(label), "low": is_low(scale - i, scale)}
+        for i, label in enumerate(levels)
+    ]
+
+
+def rating_reasons() -> list[dict[str, str]]:
+    return [{"code": code, "label": _(RATING_REASONS[code])} for code in REASONS]
+
+
 def _shown(clerk: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"name": clerk["name"], "photo_url": clerk["photo_url"]} if clerk else None
 
@@ -57,7 +71,6 @@ def _boot(principal: Principal) -> dict[str, Any]:
             )
         ).scalar_one_or_none()
         scale = site.rating_scale if site is not None and site.rating_scale in SCALES else 4
-        levels = RATING_LEVELS.get(scale, RATING_LEVELS[DEFAULT_SCALE])
         return {
             "token": device_token(),
             "site": {"code": principal.site_code, "name": site.name if site else ""},
@@ -68,15 +81,12 @@ def _boot(principal: Principal) -> dict[str, Any]:
             # As counter.updated events name the clerk (they update it live), less the id.
             "clerk": _shown(clerk_dict(session, counter.clerk_id) if counter else None),
             "scale": scale,
-            # Best first, as the buttons are laid out; the score of the best is the scale.
-            "levels": [
-                {"score": scale - i, "label": _(label), "low": is_low(scale - i, scale)}
-                for i, label in enumerate(levels)
-            ],
-            "reasons": [{"code": code, "label": _(RATING_REASONS[code])} for code in REASONS],
+            "levels": rating_levels(scale),
+            "reasons": rating_reasons(),
             "texts": texts(),
             "timeouts": {"rating_ms": RATING_TIMEOUT_MS, "thanks_ms": THANKS_MS},
             "lang": str(get_locale() or "vi"),
+            "live": live_boot(),
         }
 
 
@@ -84,4 +94,4 @@ def _boot(principal: Principal) -> dict[str, Any]:
 @paired("tablet")
 def home(principal: Principal) -> str:
     boot = _boot(principal)
-    return render_template("rate/tablet.html", boot=boot, texts=boot["texts"])
+    return render_template("tablet/page.html", boot=boot, texts=boot["texts"])

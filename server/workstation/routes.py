@@ -15,11 +15,12 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from .. import engine
+from .. import engine, reports
 from ..accounts.security import Staff, current_staff, staff_required
 from ..engine.errors import QueueError
 from ..messages import PRIORITY_LABELS, error_text
 from ..models import Site
+from ..realtime.live import live_boot
 from ..runtime import runtime
 from . import board, bp
 
@@ -37,8 +38,11 @@ def texts() -> dict[str, str]:
         "no_ticket_hint": _("Nhấn G để gọi công dân tiếp theo."),
         "status_called": _("Đang gọi"),
         "status_serving": _("Đang phục vụ"),
-        "timer_called": _("Đã gọi"),
-        "timer_serving": _("Đã phục vụ"),
+        # Elapsed time, said as such ("Đã gọi 14:54" read like a clock).
+        "timer_called": _("Đã gọi cách đây {elapsed}"),
+        "timer_serving": _("Đã phục vụ được {elapsed}"),
+        "elapsed_seconds": _("{s} giây"),
+        "elapsed_minutes": _("{m} phút {s} giây"),
         "recalls": _("Đã gọi lại {n} lần"),
         "priority": _("Ưu tiên"),
         "paused": _("Quầy đang tạm dừng. Nhấn T để tiếp tục phục vụ."),
@@ -69,6 +73,12 @@ def texts() -> dict[str, str]:
         "lost_counter": _("Bạn không còn làm việc tại quầy này. Vui lòng chọn lại quầy."),
         "counter_closed": _("Quầy này đã ngừng hoạt động. Vui lòng chọn quầy khác."),
         "transfer_pick": _("Vui lòng chọn nơi chuyển đến."),
+        # G while the current citizen was called but never started (engine: _end_current).
+        "next_title": _("Số {number} chưa được bắt đầu phục vụ"),
+        "next_no_show": _(
+            "Gọi số tiếp theo sẽ ghi số {number} vắng mặt (có thể đưa vào lại hàng chờ sau)."
+        ),
+        "next_requeue": _("Gọi số tiếp theo sẽ đưa số {number} vào lại đầu hàng chờ."),
         "counter": _("Quầy {n}"),
         # Said when a shortcut is pressed whose button cannot apply now.
         "why_paused": error_text("counter_paused"),
@@ -188,8 +198,14 @@ def workstation(site: str, n: int) -> Any:
         now = rt.clock()
         queue = engine.counter_queue(session, site, n, now)
         services, counters = board.transfer_targets(session, site_row, n)
+        mine = reports.clerk_today(session, site_row.id, staff.id, now=now)
         boot = {
-            "site": {"code": site_row.code, "name": site_row.name, "timezone": site_row.timezone},
+            "site": {
+                "code": site_row.code,
+                "name": site_row.name,
+                "timezone": site_row.timezone,
+                "unstarted_on_next": site_row.unstarted_on_next,
+            },
             "counter": {"number": n, "name": counter.name},
             "me": {"id": staff.id, "role": staff.role, "name": staff.full_name or staff.username},
             "now": now.isoformat(),
@@ -202,10 +218,29 @@ def workstation(site: str, n: int) -> Any:
             "targets_url": url_for("counter.targets", site=site_row.code, n=n),
             "texts": texts(),
             "lang": str(get_locale() or "vi"),
+            "live": live_boot(),
         }
         return render_template(
-            "counter/workstation.html", boot=boot, site=site_row, counter=counter, staff=staff
+            "counter/workstation.html",
+            boot=boot,
+            site=site_row,
+            counter=counter,
+            staff=staff,
+            mine=my_figures(mine),
         )
+
+
+def my_figures(figures: dict[str, Any]) -> dict[str, str]:
+    """The clerk's own figures of today (``server.reports.clerk_today``) as the page shows
+    them; workstation.js writes the same from ``GET …/me/today`` after each event."""
+    mean = figures["service_s"]["mean"]
+    index = figures["ratings"]["satisfaction_index"]
+    return {
+        "served": str(figures["served"]),
+        "service": "–" if mean is None else f"{mean / 60:.1f}",
+        "satisfaction": "–" if index is None else f"{index * 100:.0f}%",
+        "ratings": str(figures["ratings"]["count"]),
+    }
 
 
 @bp.get("/<site>/<int:n>/targets")

@@ -1,24 +1,17 @@
 // The display's link to the server: Socket.IO, the state, the calls and the voice.
 //
-// The page starts from the snapshot it was rendered with, and again from the `state` the
-// server sends on every (re)connection; socket.io reconnects by itself after a network cut
-// or a server restart, so nobody has to touch the screen. A snapshot never announces a call:
+// The page starts from the snapshot it was rendered with, and again from the snapshot the
+// server sends on every (re)connection; the shared live connection (connect.js) reconnects
+// after a network cut or a server restart, so nobody has to touch the screen, and reads
+// the snapshot again on a gap in `seq`. A snapshot never announces a call:
 // only a live `ticket.called` does, once (see audio-queue.js), which is why a reconnection does
 // not replay old calls.
 
-import { AudioQueue, callParts, canAutoplay } from "./audio-queue.js";
+import { connectLive } from "/static/live/connect.js";
+import { AudioQueue, callPlan, canAutoplay } from "./audio-queue.js";
 import { DisplayState, callKey } from "./state.js";
 
-const EVENTS = [
-  "ticket.issued",
-  "ticket.called",
-  "ticket.updated",
-  "counter.updated",
-  "site.updated",
-];
-const SYNC_RETRY_MS = 10000;
 const RESYNC_EVERY_MS = 60000; // also catches a missed last event and the new business day
-const RETRY_REFUSED_MS = 5000;
 const REMEMBERED_CALLS = 1000;
 
 export function readBoot() {
@@ -27,11 +20,12 @@ export function readBoot() {
 
 // shows(ticket): whether this display shows (and so says) that ticket's calls.
 export function startDisplay({ boot, shows, onState, onCall, onConnection, onSound }) {
+  const called = boot.live.names.TICKET_CALLED;
   const options = boot.options;
-  const state = new DisplayState({ recentLimit: 12 });
-  const seen = new Set();
   let clockOffset = 0;
-  let syncTimer = null;
+  const now = () => new Date(Date.now() + clockOffset);
+  const state = new DisplayState({ live: boot.live, recentLimit: 12, now });
+  const seen = new Set();
 
   const queue = options.speak
     ? new AudioQueue({
@@ -41,26 +35,13 @@ export function startDisplay({ boot, shows, onState, onCall, onConnection, onSou
       })
     : null;
 
+  let live = null;
+  const askSync = () => live && live.sync();
   const snapshot = (data) => {
     if (data.now) clockOffset = Date.parse(data.now) - Date.now();
     if (state.loadSnapshot(data) === "gap") askSync();
-    else clearTimeout(syncTimer);
     onState(state);
   };
-
-  const socket = window.io({
-    auth: { token: boot.token },
-    reconnectionDelay: 1000,
-    reconnectionDelayMax: 5000,
-  });
-
-  function askSync() {
-    clearTimeout(syncTimer);
-    if (socket.connected) socket.emit("sync");
-    syncTimer = setTimeout(() => {
-      if (state.syncing) askSync();
-    }, SYNC_RETRY_MS);
-  }
 
   const announce = (payload) => {
     const ticket = payload.ticket;
@@ -74,41 +55,25 @@ export function startDisplay({ boot, shows, onState, onCall, onConnection, onSou
       queue.add({
         key,
         ticket: ticket.number,
-        parts: callParts(payload.audio, options.repeat || payload.audio.repeat),
+        plan: callPlan(payload.audio, options.repeat || payload.audio.repeat),
       });
     }
   };
 
-  socket.on("connect", () => onConnection(true));
-  socket.on("disconnect", (reason) => {
-    onConnection(false);
-    if (reason === "io server disconnect") socket.connect();
-  });
-  let retry = null;
-  socket.on("connect_error", () => {
-    onConnection(false);
-    // A refused connection (the server was up but not ready) is not retried by socket.io.
-    if (!socket.active && retry === null) {
-      retry = setTimeout(() => {
-        retry = null;
-        socket.connect();
-      }, RETRY_REFUSED_MS);
-    }
-  });
-  socket.on("state", snapshot);
-  for (const name of EVENTS) {
-    socket.on(name, (payload) => {
+  live = connectLive({
+    live: boot.live,
+    auth: { token: boot.token },
+    onState: snapshot,
+    onConnection,
+    refreshMs: RESYNC_EVERY_MS,
+    onMessage: (name, payload) => {
       const outcome = state.receive(name, payload);
-      if (name === "ticket.called") announce(payload);
-      if (outcome === "gap") askSync();
-      // An admin changed the site's name, services or counters: read the snapshot again.
-      else if (name === "site.updated" && outcome === "applied") askSync();
+      if (name === called) announce(payload);
+      if (outcome === "gap") askSync(); // the display's own check, beside connect.js's
       if (outcome === "applied") onState(state);
-    });
-  }
-  setInterval(() => {
-    if (socket.connected && !state.syncing) socket.emit("sync");
-  }, RESYNC_EVERY_MS);
+    },
+  });
+  const socket = live.socket;
 
   if (queue) {
     canAutoplay().then((allowed) => {
@@ -123,7 +88,7 @@ export function startDisplay({ boot, shows, onState, onCall, onConnection, onSou
     state,
     socket,
     queue,
-    now: () => new Date(Date.now() + clockOffset),
+    now,
     unlockSound: () => queue && queue.unlock(),
   };
 }

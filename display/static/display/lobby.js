@@ -1,7 +1,9 @@
 // The lobby display: a tile per counter, the newest call large, the last calls, the waiting
 // counts, the clock, the notice line, the media area. Rendering only; live.js keeps the state.
+// The newest call and the last calls are calls (number, counter, time): they stay on screen
+// after the ticket was finished or marked absent, until newer calls replace them.
 
-import { runClock } from "./clock.js";
+import { dateParts, runClock } from "./clock.js";
 import { readBoot, startDisplay, ticketFilter } from "./live.js";
 import { startMedia } from "./media.js";
 
@@ -59,7 +61,7 @@ function renderCounters(state) {
   for (const counter of list) {
     const tile = tileFor(box, counter.number);
     box.appendChild(tile); // keeps the order of the numbers
-    const paused = counter.status === "paused";
+    const paused = counter.status === boot.live.counter_statuses.PAUSED;
     const ticket = counter.current;
     tile.classList.toggle("paused", paused && !ticket);
     tile.classList.toggle("empty", !ticket);
@@ -71,6 +73,13 @@ function renderCounters(state) {
   }
 }
 
+// "09:42", in the site's zone, of the moment a call was made.
+function callTime(call) {
+  const at = call.call_at || call.called_at;
+  if (!at || !current || !current.site) return "";
+  return dateParts(new Date(at), current.site.timezone, boot.lang).time;
+}
+
 function renderNewest(calls) {
   const newest = calls[0];
   const box = $("newest");
@@ -79,6 +88,7 @@ function renderNewest(calls) {
   setNumber($("newest-number"), newest ? newest.number : "");
   $("newest-counter").textContent = newest ? newest.counter : "";
   $("newest-service").textContent = newest ? newest.service_name : T.no_calls;
+  $("newest-time").textContent = newest ? `${T.called_at} ${callTime(newest)}` : "";
 }
 
 function renderRecent(calls) {
@@ -93,7 +103,10 @@ function renderRecent(calls) {
       const counter = document.createElement("span");
       counter.className = "counter";
       counter.textContent = `${T.counter} ${ticket.counter}`;
-      item.append(number, counter);
+      const time = document.createElement("span");
+      time.className = "time";
+      time.textContent = callTime(ticket);
+      item.append(number, counter, time);
       return item;
     }),
   );
@@ -106,8 +119,22 @@ function renderRecent(calls) {
   }
 }
 
+// The services some counter calls now: open (not paused), active, a clerk signed in. The
+// wait estimates count only those (server/engine/estimates.py); the counters' events keep
+// this live without another read.
+function staffedServices(state) {
+  const staffed = new Set();
+  for (const counter of state.counterList()) {
+    if (counter.active && counter.status === boot.live.counter_statuses.OPEN && counter.clerk) {
+      for (const code of counter.services || []) staffed.add(code);
+    }
+  }
+  return staffed;
+}
+
 function renderWaiting(state) {
   const wanted = options.services ? new Set(options.services) : null;
+  const staffed = staffedServices(state);
   const strip = $("waiting");
   strip.replaceChildren(
     ...state.services
@@ -124,6 +151,13 @@ function renderWaiting(state) {
         count.textContent = String(state.waiting[service.code] ?? service.waiting ?? 0);
         chip.title = `${service.name}: ${count.textContent} ${T.waiting_people}`;
         chip.append(name, count);
+        chip.dataset.staffed = String(staffed.has(service.code));
+        if (!staffed.has(service.code)) {
+          const note = document.createElement("span");
+          note.className = "unstaffed";
+          note.textContent = T.no_counter;
+          chip.append(note);
+        }
         return chip;
       }),
   );

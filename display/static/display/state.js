@@ -5,12 +5,18 @@
 // missed: the display asks for the snapshot again ("sync") and keeps what arrives meanwhile,
 // to apply what the new snapshot does not cover yet. No DOM here, so it can be reasoned about
 // (and tested) on its own.
+//
+// The last calls (`recent`, newest first) are calls, not tickets: the number, the counter it
+// was called to and when (`call_at`). They stay as they were whatever happens to the ticket
+// after (finished, absent, sent on) until newer calls push them out, as in the snapshot.
 
-export const AT_COUNTER = ["called", "serving"];
-
+// live: the boot data's `live` (server/realtime/live.py): the events' and statuses' names.
 export class DisplayState {
-  constructor({ recentLimit = 12 } = {}) {
+  constructor({ live, recentLimit = 12, now = () => new Date() }) {
+    this.names = live.names;
+    this.atCounter = live.at_counter;
     this.recentLimit = recentLimit;
+    this.now = now; // the server's time, for the moment of a recall
     this.seq = null;
     this.site = null;
     this.businessDay = null;
@@ -64,27 +70,29 @@ export class DisplayState {
   apply(name, payload) {
     if (payload.waiting) this.waiting = { ...this.waiting, ...payload.waiting };
     const ticket = payload.ticket;
-    if (name === "ticket.called" && ticket) {
-      this.recent = [ticket, ...this.recent.filter((t) => t.id !== ticket.id)].slice(
+    const { TICKET_CALLED, TICKET_UPDATED, COUNTER_UPDATED } = this.names;
+    if (name === TICKET_CALLED && ticket) {
+      const call = {
+        ...ticket,
+        call_at: payload.recall ? this.now().toISOString() : ticket.called_at,
+      };
+      this.recent = [call, ...this.recent.filter((t) => t.id !== ticket.id)].slice(
         0,
         this.recentLimit,
       );
       const counter = this.counters.get(ticket.counter);
       if (counter) this.counters.set(counter.number, { ...counter, current: ticket });
-    } else if (name === "ticket.updated" && ticket) {
-      if (AT_COUNTER.includes(ticket.status)) {
-        this.recent = this.recent.map((t) => (t.id === ticket.id ? ticket : t));
-      } else {
-        this.recent = this.recent.filter((t) => t.id !== ticket.id);
-      }
+    } else if (name === TICKET_UPDATED && ticket) {
       for (const counter of this.counters.values()) {
         if (counter.current && counter.current.id === ticket.id) {
-          const current = AT_COUNTER.includes(ticket.status) ? ticket : null;
+          const current = this.atCounter.includes(ticket.status) ? ticket : null;
           this.counters.set(counter.number, { ...counter, current });
         }
       }
-    } else if (name === "counter.updated" && payload.counter) {
-      this.counters.set(payload.counter.number, payload.counter);
+    } else if (name === COUNTER_UPDATED && payload.counter) {
+      // The event leaves out what only the snapshot says (the services): kept from before.
+      const before = this.counters.get(payload.counter.number) || {};
+      this.counters.set(payload.counter.number, { ...before, ...payload.counter });
     }
   }
 

@@ -6,13 +6,16 @@ export function fill(template, values) {
 
 const pad = (n) => String(n).padStart(2, "0");
 
-// mm:ss, or h:mm:ss after an hour; never negative (a clock a little ahead shows 00:00).
-export function clockText(ms) {
+// How long since a moment, as words, so it does not read as a time of day:
+// "35 giây", "14 phút 05 giây", "1 giờ 02 phút"; never negative (a clock a little ahead).
+export function elapsedText(ms, texts) {
   const total = Math.max(0, Math.floor(ms / 1000));
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = total % 60;
-  return hours ? `${hours}:${pad(minutes)}:${pad(seconds)}` : `${pad(minutes)}:${pad(seconds)}`;
+  if (hours) return fill(texts.hours, { h: hours, m: pad(minutes) });
+  if (minutes) return fill(texts.elapsed_minutes, { m: minutes, s: pad(seconds) });
+  return fill(texts.elapsed_seconds, { s: seconds });
 }
 
 export function waitedText(ms, texts) {

@@ -6,10 +6,12 @@
 // Names and numbers are written with textContent only: a name containing HTML stays text.
 
 import { makeApi } from "./api.js";
+import { newKey } from "/static/keys/idempotency.js";
 import { connectLive } from "/static/live/connect.js";
-import { clockText, fill, timeOfDay, waitedText } from "./format.js";
+import { elapsedText, fill, timeOfDay, waitedText } from "./format.js";
 
 const boot = JSON.parse(document.getElementById("xephang-boot").textContent);
+const ST = boot.live.statuses; // the ticket statuses' names, from the server
 const texts = boot.texts;
 const siteCode = boot.site.code;
 const counterNumber = boot.counter.number;
@@ -82,7 +84,7 @@ function renderHeader() {
 }
 
 function isPaused() {
-  return Boolean(state.counter && state.counter.status === "paused");
+  return Boolean(state.counter && state.counter.status === boot.live.counter_statuses.PAUSED);
 }
 
 function renderCurrent() {
@@ -100,7 +102,7 @@ function renderCurrent() {
     recalls.hidden = true;
   } else {
     $("current-status").textContent =
-      ticket.status === "serving" ? texts.status_serving : texts.status_called;
+      ticket.status === ST.SERVING ? texts.status_serving : texts.status_called;
     $("current-number").textContent = ticket.number;
     $("current-service").textContent = ticket.service_name;
     priority.hidden = !ticket.priority;
@@ -121,7 +123,7 @@ function renderButtons() {
   const ticket = current();
   const off = busy || lost || mode !== "idle";
   const paused = isPaused();
-  const called = Boolean(ticket && ticket.status === "called");
+  const called = Boolean(ticket && ticket.status === ST.CALLED);
   setEnabled("btn-call-next", !off && !paused);
   setEnabled("btn-recall", !off && called);
   setEnabled("btn-start", !off && called);
@@ -235,10 +237,12 @@ function renderAll() {
 function tick() {
   const ticket = current();
   let text = "";
-  if (ticket && ticket.status === "serving" && ticket.started_at) {
-    text = `${texts.timer_serving} ${clockText(serverNow() - Date.parse(ticket.started_at))}`;
+  if (ticket && ticket.status === ST.SERVING && ticket.started_at) {
+    const elapsed = elapsedText(serverNow() - Date.parse(ticket.started_at), texts);
+    text = fill(texts.timer_serving, { elapsed });
   } else if (ticket && ticket.called_at) {
-    text = `${texts.timer_called} ${clockText(serverNow() - Date.parse(ticket.called_at))}`;
+    const elapsed = elapsedText(serverNow() - Date.parse(ticket.called_at), texts);
+    text = fill(texts.timer_called, { elapsed });
   }
   $("timer").textContent = text;
 }
@@ -307,7 +311,8 @@ function refreshSoon(delay = REFRESH_DEBOUNCE_MS) {
 
 // --- actions ------------------------------------------------------------------------------
 
-async function act(button, path, body, onDone) {
+// options.key: the press's Idempotency-Key (calls), kept for every retry of that press.
+async function act(button, path, body, onDone, options = {}) {
   if (busy) return false;
   busy = true;
   if (button) button.setAttribute("aria-busy", "true");
@@ -315,7 +320,7 @@ async function act(button, path, body, onDone) {
   const before = label ? label.textContent : null;
   if (label) label.textContent = texts.sending;
   renderButtons();
-  const result = await api.post(path, body);
+  const result = await api.post(path, body, options);
   busy = false;
   if (button) button.removeAttribute("aria-busy");
   if (label) label.textContent = before;
@@ -333,21 +338,85 @@ async function act(button, path, body, onDone) {
 
 function holdTicket(ticket) {
   if (!state.counter) return;
-  state.counter = { ...state.counter, current: ["called", "serving"].includes(ticket.status) ? ticket : null };
+  state.counter = { ...state.counter, current: boot.live.at_counter.includes(ticket.status) ? ticket : null };
 }
 
+// Each press is one call: a fresh key per press, the same key when that press is sent again.
 function callNext() {
-  act($("btn-call-next"), `${COUNTER}/call-next`, {}, (ticket) => {
-    holdTicket(ticket);
-    notice(fill(texts.done_called, { number: ticket.number }));
-  });
+  confirmCalled(() =>
+    act(
+      $("btn-call-next"),
+      `${COUNTER}/call-next`,
+      {},
+      (ticket) => {
+        holdTicket(ticket);
+        notice(fill(texts.done_called, { number: ticket.number }));
+      },
+      { key: newKey() },
+    ),
+  );
 }
 
 function callTicket(ticket, button) {
-  act(button, `${COUNTER}/call`, { ticket_id: ticket.id }, (called) => {
-    holdTicket(called);
-    notice(fill(texts.done_called, { number: called.number }));
-  });
+  confirmCalled(() =>
+    act(
+      button,
+      `${COUNTER}/call`,
+      { ticket_id: ticket.id },
+      (called) => {
+        holdTicket(called);
+        notice(fill(texts.done_called, { number: called.number }));
+      },
+      { key: newKey() },
+    ),
+  );
+}
+
+// Calling while the current citizen was called but never started ends that ticket without
+// serving it (a no-show, or back at the front: the site's setting). A second G pressed by
+// mistake a moment after the first must not do that unasked, so the page asks first; the
+// usual path (started, or nothing at the counter) stays one press.
+const nextDialog = $("next-dialog");
+let afterConfirm = null;
+
+function confirmCalled(call) {
+  const ticket = current();
+  if (!ticket || ticket.status !== "called") {
+    call();
+    return;
+  }
+  afterConfirm = call;
+  mode = "confirm";
+  $("next-title").textContent = fill(texts.next_title, { number: ticket.number });
+  $("next-text").textContent = fill(
+    boot.site.unstarted_on_next === "requeue" ? texts.next_requeue : texts.next_no_show,
+    { number: ticket.number },
+  );
+  renderButtons();
+  nextDialog.showModal();
+  $("next-cancel").focus(); // Enter on the first key pressed by mistake cancels
+}
+
+function nextClosed() {
+  mode = "idle";
+  afterConfirm = null;
+  if (nextDialog.contains(document.activeElement)) document.activeElement.blur();
+  renderButtons();
+}
+
+// Esc or "Huỷ": back to the shortcuts at once, not when the dialog's "close" event comes a
+// moment later (a G pressed in between would otherwise be dropped).
+function cancelNext() {
+  if (nextDialog.open) nextDialog.close();
+  nextClosed();
+}
+
+function confirmNext(event) {
+  if (event) event.preventDefault();
+  const call = afterConfirm;
+  if (nextDialog.open) nextDialog.close();
+  nextClosed();
+  if (call) call();
 }
 
 function onCurrent(action, doneText) {
@@ -566,7 +635,7 @@ function shortcutLetter(event) {
 
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
-  if (mode !== "idle" || dialog.open || typing(event.target)) return;
+  if (mode !== "idle" || dialog.open || nextDialog.open || typing(event.target)) return;
   if (event.key === "Escape") {
     showAlert("");
     return;
@@ -604,6 +673,15 @@ dialog.addEventListener("keydown", (event) => {
   }
 });
 dialog.addEventListener("close", transferClosed);
+nextDialog.addEventListener("close", () => {
+  if (mode === "confirm") nextClosed();
+});
+nextDialog.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    event.preventDefault();
+    cancelNext();
+  }
+});
 
 // --- wiring -------------------------------------------------------------------------------
 
@@ -617,6 +695,8 @@ $("btn-pause").addEventListener("click", togglePause);
 $("finish-form").addEventListener("submit", confirmFinish);
 $("finish-cancel").addEventListener("click", closeFinish);
 $("transfer-form").addEventListener("submit", confirmTransfer);
+$("next-form").addEventListener("submit", confirmNext);
+$("next-cancel").addEventListener("click", cancelNext);
 $("transfer-cancel").addEventListener("click", closeTransfer);
 for (const radio of dialog.querySelectorAll('input[name="kind"]')) {
   radio.addEventListener("change", syncTransferKind);
@@ -638,9 +718,28 @@ function setConnection(connected) {
   document.body.dataset.connected = String(connected);
 }
 
+// The clerk's own figures of today (server.reports.clerk_today), read again after changes.
+let myDayTimer = null;
+async function readMyDay() {
+  myDayTimer = null;
+  const result = await api.get("/me/today");
+  if (!result.ok) return;
+  const f = result.data;
+  $("my-served").textContent = String(f.served);
+  $("my-service").textContent = f.service_s.mean === null ? "–" : (f.service_s.mean / 60).toFixed(1);
+  const index = f.ratings.satisfaction_index;
+  $("my-satisfaction").textContent = index === null ? "–" : `${Math.round(index * 100)}%`;
+  $("my-ratings").textContent = String(f.ratings.count);
+  document.body.dataset.myDay = String(f.served);
+}
+function myDaySoon() {
+  if (myDayTimer === null) myDayTimer = setTimeout(readMyDay, 1000);
+}
+
 // Events and snapshots only say that something changed: the queue is read again, so a late
 // event can never put back a state older than the answer to the clerk's last press.
 connectLive({
+  live: boot.live,
   auth: { site: siteCode },
   onConnection: setConnection,
   onState: (snapshot) => {
@@ -648,9 +747,10 @@ connectLive({
     refreshSoon(0); // connected again: whatever happened meanwhile is read anew
     refreshTargets();
   },
-  onEvent: (name) => {
+  onMessage: (name) => {
     refreshSoon(); // site.updated too: the counter's services or its being active may change
-    if (name === "site.updated") refreshTargets();
+    if (name === boot.live.names.TICKET_UPDATED) myDaySoon();
+    if (name === boot.live.names.SITE_UPDATED) refreshTargets();
   },
 });
 document.body.dataset.ready = "true";
