@@ -23,6 +23,9 @@ from .period import Period
 
 STREAM_ROWS = 2000
 CLOSING = ("finished", "no_show")
+# The events the fold below looks at; the others (issued, rated, checked_in, …) change
+# none of its columns, and leaving them in the database cuts a fifth of a month's rows.
+FOLDED = ("called", "recalled", "started", *CLOSING, "requeued", "transferred", "cancelled")
 
 
 def ticket_rows(
@@ -73,7 +76,12 @@ def ticket_rows(
             TicketEvent.counter_id.label("event_counter"),
             case((TicketEvent.kind == "transferred", TicketEvent.data), else_=null()).label("data"),
         )
-        .outerjoin(TicketEvent, (TicketEvent.ticket_id == Ticket.id) & (TicketEvent.at <= now))
+        .outerjoin(
+            TicketEvent,
+            (TicketEvent.ticket_id == Ticket.id)
+            & (TicketEvent.at <= now)
+            & TicketEvent.kind.in_(FOLDED),
+        )
         .where(*in_period)
         .order_by(Ticket.id, TicketEvent.at, TicketEvent.id)
         .execution_options(yield_per=STREAM_ROWS)
