@@ -396,9 +396,21 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=Plan.sites)
     parser.add_argument("--seconds", type=float, default=Plan.seconds)
     parser.add_argument("--load-processes", type=int, default=Plan.load_processes)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=Plan.threads_per_process,
+        help="requests in flight per load process (closed loop: more than the servers can take "
+        "keeps the servers, not the clients, the limit)",
+    )
     parser.add_argument("--quick", action="store_true", help="10 sites, 10 s per run")
     args = parser.parse_args()
-    plan = Plan(sites=args.sites, seconds=args.seconds, load_processes=args.load_processes)
+    plan = Plan(
+        sites=args.sites,
+        seconds=args.seconds,
+        load_processes=args.load_processes,
+        threads_per_process=args.threads,
+    )
     if args.quick:
         plan = Plan(sites=10, seconds=10.0, load_processes=2, threads_per_process=2)
     raise_fd_limit()
