@@ -406,6 +406,9 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column()
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # At a site managed at the province hub: the hub owns this account (its name, role,
+    # password, whether it may log in); the site's own pages do not edit it.
+    from_hub: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StaffSession(Base):

@@ -102,6 +102,24 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
+def is_username(username: str) -> bool:
+    """A username as the accounts take it (already normalized)."""
+    return bool(_USERNAME.fullmatch(username))
+
+
+def check_full_name(full_name: str) -> str:
+    """The name with its spaces tidied; refused when too long."""
+    return _check_full_name(full_name)
+
+
+def _check_not_from_hub(user: User) -> None:
+    """A site managed at the hub does not edit the accounts the hub sends it."""
+    if user.from_hub:
+        raise AccountError(
+            "Tài khoản này do trung tâm tỉnh quản lý: hãy sửa tại trang quản trị của tỉnh."
+        )
+
+
 def _check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.", "password")
@@ -327,6 +345,7 @@ def set_password(
     if editor is not None:
         _check_may_manage(editor, user.role, sites)
         by_user_id = editor.user_id
+    _check_not_from_hub(user)
     _check_new_password(password)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
@@ -599,6 +618,7 @@ def update_user(
         session, now = uow.session, uow.clock()
         current = account_for(session, user_id, editor)
         user = current.user
+        _check_not_from_hub(user)
         full_name = _check_full_name(full_name)
         photo = check_photo_url(photo_url)
         _check_role_allowed(editor, role)

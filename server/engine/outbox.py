@@ -47,7 +47,7 @@ MODELS = tuple(TABLES.values())
 # Never leave the site: secrets, and counters that change with every commit.
 LEFT_OUT = {
     "sites": ("seq", "outbox_seq", "sends_to_hub"),
-    "users": ("password_hash", "failed_logins", "locked_until", "last_login_at"),
+    "users": ("password_hash", "failed_logins", "locked_until", "last_login_at", "from_hub"),
     "tickets": ("tracking_token", "idempotency_key"),
 }
 # Columns whose change alone is not sent (they are sent with the row's next real change).

@@ -1,7 +1,8 @@
 """Hub -> site: the configuration of a site that chose, at join, to be managed at the hub.
 
 The hub's own rows of the site (its settings, services and counters, edited on the
-hub's admin pages) are the configuration; its version is a digest of its content, so a
+hub's admin pages, and the clerk and manager accounts that work for it) are the
+configuration; its version is a digest of its content, so a
 site applies a configuration once and a repeated pull changes nothing. A site managed
 locally gets none: the two never write the same field.
 """
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..engine.outbox import plain
-from ..models import Counter, CounterService, HubSite, Service, Site
+from ..models import Counter, CounterService, HubSite, Service, Site, User, UserSite
 
 # The site's settings the hub manages (everything of its row but its identity and seq).
 SITE_FIELDS = (
@@ -53,6 +54,23 @@ SERVICE_FIELDS = (
     "remote_share",
 )
 COUNTER_FIELDS = ("name", "active")
+# The accounts a site takes from the hub: its clerks and managers (admins stay where they
+# are: the hub's work for the province, the site's first admin for the site).
+STAFF_ROLES = ("clerk", "manager")
+STAFF_FIELDS = ("full_name", "role", "active", "password_hash", "photo_url")
+
+
+def site_staff(session: Session, site_id: int) -> list[dict[str, Any]]:
+    """The hub's clerk and manager accounts of the site, by username."""
+    users = session.scalars(
+        select(User)
+        .join(UserSite, UserSite.user_id == User.id)
+        .where(UserSite.site_id == site_id, User.role.in_(STAFF_ROLES))
+        .order_by(User.username)
+    ).all()
+    return [
+        {"username": u.username, **{name: getattr(u, name) for name in STAFF_FIELDS}} for u in users
+    ]
 
 
 def site_config(session: Session, hub_site: HubSite) -> dict[str, Any] | None:
@@ -90,6 +108,7 @@ def site_config(session: Session, hub_site: HubSite) -> dict[str, Any] | None:
             }
             for c in counters
         ],
+        "staff": site_staff(session, site.id),
     }
     version = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
     return {"version": version, **body}

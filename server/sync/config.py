@@ -3,7 +3,8 @@
 Services are matched by code and counters by number; one the hub no longer lists is
 made inactive, never deleted (its tickets stay for the reports). The change is one unit
 of work with ``site.updated``, as an admin save is, and the version applied is saved in
-the same transaction: while the hub is unreachable the site keeps the last one.
+the same transaction: while the hub is unreachable the site keeps the last one. The
+clerk and manager accounts the hub lists come in the same transaction (``staff``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from ..engine.events import SITE_UPDATED, Publisher, no_publisher
 from ..engine.unit_of_work import UnitOfWork
 from ..models import Counter, CounterService, HubLink, Service, Site
+from .staff import apply_staff, read_staff
 
 SITE_FIELDS = (
     "name",
@@ -44,8 +46,17 @@ def apply_config(
     config: dict[str, Any],
     clock: Callable[[], datetime],
     publisher: Publisher = no_publisher,
+    on_staff_lost: Callable[[list[int]], None] | None = None,
 ) -> bool:
-    """Apply ``config`` unless it is the version the site has; True when it changed."""
+    """Apply ``config`` unless it is the version the site has; True when it changed.
+
+    ``on_staff_lost`` gets, after the commit, the accounts that may no longer log in (or
+    must log in again): their sessions are ended already, their live connections are not.
+    A wrong staff list (``BadStaffList``) applies nothing of the configuration.
+    """
+    # A hub of before the accounts sends no list: the site's accounts stay as they are.
+    staff = read_staff(config["staff"]) if "staff" in config else None
+    lost: list[int] = []
     uow = UnitOfWork(sessions, publisher, clock)
     with uow:
         session = uow.session
@@ -96,7 +107,11 @@ def apply_config(
         for number, counter in counters.items():
             if number not in numbers:
                 counter.active = False
+        if staff is not None:
+            lost = apply_staff(session, site_id, staff, uow.clock())
         link.config_version = config["version"]
         uow.emit(site, SITE_UPDATED, {"changed": "site"})
         uow.commit()
+    if lost and on_staff_lost is not None:
+        on_staff_lost(lost)
     return True

@@ -13,6 +13,17 @@ from .worker import BATCH, KEEP_DAYS, SyncWorker
 log = logging.getLogger(__name__)
 
 
+def cut_off_staff(rt: Any, user_ids: list[int]) -> None:
+    """Accounts the hub's configuration took away (their sessions ended with the change):
+    they leave the counter they hold, and their open pages lose their live link now."""
+    from .. import engine
+    from ..realtime.cutoff import user_room
+
+    for user_id in user_ids:
+        engine.sign_out(rt.uow(), user_id, actor="hub")
+    rt.cut_off(*(user_room(user_id) for user_id in user_ids))
+
+
 def start_syncing(socketio: Any, app: Flask) -> SyncWorker:
     """Start sending the outbox of every joined site (none joined: it only looks now and then)."""
     rt = runtime(app)
@@ -40,6 +51,8 @@ def start_syncing(socketio: Any, app: Flask) -> SyncWorker:
             log.exception("telling the pages of the hub link failed")
 
     worker.on_change = changed
+
+    worker.on_staff_lost = lambda user_ids: cut_off_staff(rt, user_ids)
     worker.publisher = rt.publisher
     socketio.start_background_task(worker.run, socketio.sleep)
     return worker

@@ -84,6 +84,8 @@ class SyncWorker:
         self.on_change: Callable[[int], None] | None = None  # a site's link came up or down
         # Where a configuration change is published (the serving app's Socket.IO).
         self.publisher: Any = no_publisher
+        # Accounts the hub's configuration took away: the server cuts off their pages.
+        self.on_staff_lost: Callable[[list[int]], None] | None = None
         self.config_every_s = CONFIG_EVERY_S
         self._next_pull: dict[int, float] = {}
 
@@ -193,7 +195,9 @@ class SyncWorker:
         config = answer.json()
         if not isinstance(config, dict) or not config.get("version"):
             return False
-        return apply_config(self.db.writes, site_id, config, self.clock, self.publisher)
+        return apply_config(
+            self.db.writes, site_id, config, self.clock, self.publisher, self.on_staff_lost
+        )
 
     def prune(self, site_id: int) -> int:
         """Delete the entries the hub acknowledged that are older than the retention, in

@@ -119,3 +119,29 @@ def test_a_socket_of_an_ended_session_is_refused(
         app, auth={"site": "s1"}, flask_test_client=copy
     )
     assert not refused.is_connected()
+
+
+def test_an_account_the_hub_takes_away_leaves_its_counter_and_is_cut_off(
+    app: Any, database: Any, clock: Any, people: dict[str, int], sockets: Any
+) -> None:
+    from sqlalchemy import select
+
+    from server.accounts.services import end_all_sessions
+    from server.models import Counter, User
+    from server.sync.serving import cut_off_staff
+
+    clerk = sockets({"site": "s1"}, login(app, "lan"))
+    manager = sockets({"site": "s1"}, login(app, "quanly1"))
+    engine.sign_in(runtime(app).uow(), "s1", 1, people["lan"])
+    # What the hub's configuration did in its transaction (server.sync.staff) ...
+    with database.writes() as session, session.begin():
+        user = session.get(User, people["lan"])
+        assert user is not None
+        user.active = False
+        end_all_sessions(session, user.id, clock())
+    # ... and what the server does after it.
+    cut_off_staff(runtime(app), [people["lan"]])
+    assert not clerk.is_connected()
+    with database.reads() as session:
+        assert session.scalars(select(Counter.clerk_id).where(Counter.number == 1)).one() is None
+    assert _hears(manager, app)
