@@ -100,7 +100,14 @@ def play_day(url: str, code: str, tickets: int) -> None:
 
 
 class Hub:
-    def __init__(self, workdir: Path, url: str, redis_url: str, processes: int) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        url: str,
+        redis_url: str,
+        processes: int,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("XEPHANG_")}
         self.env.update(
             XEPHANG_DATABASE_URL=url,
@@ -108,6 +115,7 @@ class Hub:
             XEPHANG_REDIS_CHANNEL=f"bench-hub-{uuid.uuid4().hex[:6]}",
             XEPHANG_SECRET_KEY="bench",
             XEPHANG_ROLE="hub",
+            **(extra_env or {}),
         )
         subprocess.run(
             [XEPHANG, "init"], env=self.env, cwd=workdir, check=True, capture_output=True

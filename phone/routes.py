@@ -33,6 +33,8 @@ from .texts import error_message, page_texts, priority_labels
 
 # The page reads its snapshot this often when Socket.IO cannot get through (at most 15 s).
 POLL_S = 15
+# Through the hub the page only polls (no Socket.IO to the center): a call shows within this.
+RELAYED_POLL_S = 5
 # A phone rates once; this only stops a script hammering the endpoint.
 RATING_ATTEMPTS = "10 per minute"
 
@@ -79,6 +81,8 @@ def ticket_page(token: str) -> Response:
         return not_found_page()
     # The ticket's own link, as its QR code: the kiosk's scanner reads it off this screen.
     qr = qr_svg(tracking_url(_base_url(), token))
+    # Through the province hub (server.sync.relay): no Socket.IO to the site, so poll.
+    relayed = bool(request.environ.get("xephang.relayed"))
     boot = {
         "token": token,
         "view": view,
@@ -88,9 +92,10 @@ def ticket_page(token: str) -> Response:
         "reasons": rating_reasons(),
         "live_url": url_for("phone.live", token=token),
         "rating_url": url_for("phone.rate", token=token),
-        "poll_ms": poll_seconds() * 1000,
+        "poll_ms": (min(poll_seconds(), RELAYED_POLL_S) if relayed else poll_seconds()) * 1000,
         "worker_url": url_for("phone.worker"),
-        "worker_scope": "/t/",
+        "worker_scope": f"{request.script_root}/t/",
+        "relayed": relayed,
         "csrf": generate_csrf(),
         "lang": str(get_locale() or "vi"),
         "live": live_boot(phone=True),

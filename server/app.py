@@ -27,6 +27,7 @@ from .errors import init_errors
 from .home import init_home
 from .hub import bp as hub_bp
 from .hub.pages import bp as province_bp
+from .hub.relay import pages as relay_bp
 from .i18n import init_i18n
 from .kiosk_pages.pages import bp as kiosk_bp
 from .kiosk_pages.routes import preview_bp
@@ -184,4 +185,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(phone_bp)  # the citizen's phone: /t/<token> and /s/<site>
     app.register_blueprint(hub_bp)  # sites' batches and join codes: /api/v1/hub (a hub only)
     app.register_blueprint(province_bp)  # the province dashboard: /province (a hub only)
+    app.register_blueprint(relay_bp)  # a site's phone pages through the hub: /r (a hub only)
     init_banner(app)  # staff pages: "no line to the province hub"

@@ -40,7 +40,24 @@ class Config:
             "SYNC_KEEP_DAYS": float(env.get("XEPHANG_SYNC_KEEP_DAYS") or 3.0),
             # The key of the phone numbers' hashes (numbers from home); default: from the secret.
             "PHONE_HASH_KEY": env.get("XEPHANG_PHONE_HASH_KEY") or None,
+            # A hub: requests per client address through /r/<site>/ (server.hub.relay).
+            "RELAY_RATE_LIMIT": rate_limit(env.get("XEPHANG_RELAY_RATE_LIMIT")),
         }
+
+
+def rate_limit(value: str | None) -> str | None:
+    """A Flask-Limiter limit ("600 per minute"), checked now rather than at the first request."""
+    if not value:
+        return None
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError(
+            f"XEPHANG_RELAY_RATE_LIMIT không hợp lệ: {value!r} (ví dụ: 600 per minute)"
+        ) from None
+    return value
 
 
 def default_database_url(instance_path: str) -> str:

@@ -145,7 +145,12 @@ def init_accounts(app: Flask) -> None:
 
     @app.before_request
     def _protect_forms() -> None:
-        if app.config["WTF_CSRF_ENABLED"] and not request.path.startswith(BEARER_PATHS):
+        # A page relayed to a site (server.hub.relay) is checked there, with its own cookie.
+        if (
+            app.config["WTF_CSRF_ENABLED"]
+            and not request.path.startswith(BEARER_PATHS)
+            and request.blueprint != "relay"
+        ):
             csrf.protect()
 
     login_manager.init_app(app)

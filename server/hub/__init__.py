@@ -21,4 +21,4 @@ def _hub_only() -> None:
         raise ApiProblem(404, "not_found")
 
 
-from . import routes  # noqa: E402,F401  (registers the views on bp)
+from . import relay, routes  # noqa: E402,F401  (register the views on bp)

@@ -95,7 +95,17 @@ def config() -> Response:
 def _describe() -> None:
     """The hub's routes in /api/v1/openapi.json (their credentials are the hub's own)."""
     from ..api.openapi import OPERATIONS, Operation
-    from .schemas import HubConfigOut, HubJoinIn, HubJoinOut, HubSyncIn, HubSyncOut
+    from .schemas import (
+        HubConfigOut,
+        HubJoinIn,
+        HubJoinOut,
+        HubRelayAnswersIn,
+        HubRelayAnswersOut,
+        HubRelayOut,
+        HubRelayQuery,
+        HubSyncIn,
+        HubSyncOut,
+    )
 
     common = (400, 404, 413, 415, 422)
     OPERATIONS.extend(
@@ -128,6 +138,26 @@ def _describe() -> None:
                 response=HubConfigOut,
                 problems=(404,),
                 operation_id="hub_config",
+            ),
+            Operation(
+                "GET",
+                "/hub/relay",
+                "Trung tâm tỉnh: đơn vị nhận các yêu cầu trang điện thoại chuyển tiếp qua tỉnh",
+                ("site",),
+                query=HubRelayQuery,
+                response=HubRelayOut,
+                problems=(404, 422),
+                operation_id="hub_relay_poll",
+            ),
+            Operation(
+                "POST",
+                "/hub/relay",
+                "Trung tâm tỉnh: đơn vị gửi câu trả lời của các yêu cầu chuyển tiếp đã nhận",
+                ("site",),
+                body=HubRelayAnswersIn,
+                response=HubRelayAnswersOut,
+                problems=common,
+                operation_id="hub_relay_answers",
             ),
         ]
     )

@@ -46,3 +46,30 @@ class HubConfigOut(BaseModel):
     site: dict[str, Any] | None = None
     services: list[dict[str, Any]] | None = None
     counters: list[dict[str, Any]] | None = None
+    staff: list[dict[str, Any]] | None = None
+
+
+class HubRelayQuery(BaseModel):
+    wait: float = Field(default=0, ge=0, le=25, description="Chờ tối đa bấy nhiêu giây")
+
+
+class HubRelayOut(BaseModel):
+    requests: list[dict[str, Any]] = Field(
+        description="Yêu cầu của điện thoại công dân đang chờ đơn vị (phương thức, đường dẫn,"
+        " tiêu đề, nội dung base64)"
+    )
+
+
+class HubRelayAnswer(BaseModel):
+    id: str = Field(min_length=16, max_length=64, description="Mã của yêu cầu được trả lời")
+    status: int = Field(ge=100, le=599)
+    headers: list[list[str]] = Field(max_length=50)
+    body: str = Field(description="Nội dung trả lời, base64")
+
+
+class HubRelayAnswersIn(BaseModel):
+    answers: list[HubRelayAnswer] = Field(max_length=50)
+
+
+class HubRelayAnswersOut(BaseModel):
+    taken: int = Field(description="Số câu trả lời còn có người chờ")

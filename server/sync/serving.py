@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from ..runtime import runtime
+from .relay import RelayWorker
 from .worker import BATCH, KEEP_DAYS, SyncWorker
 
 log = logging.getLogger(__name__)
@@ -55,4 +56,12 @@ def start_syncing(socketio: Any, app: Flask) -> SyncWorker:
     worker.on_staff_lost = lambda user_ids: cut_off_staff(rt, user_ids)
     worker.publisher = rt.publisher
     socketio.start_background_task(worker.run, socketio.sleep)
+    # Citizens' phones that reach the center only through the hub (server.hub.relay).
+    relay = RelayWorker(
+        app,
+        rt.db,
+        timeout_s=float(app.config.get("SYNC_TIMEOUT_S", 30.0)),
+        backoff_max_s=float(app.config.get("SYNC_BACKOFF_MAX_S", 30.0)),
+    )
+    socketio.start_background_task(relay.run, socketio.sleep)
     return worker

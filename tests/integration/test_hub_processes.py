@@ -343,3 +343,43 @@ def test_the_hub_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(tmp_p
             site.engine.dispose()
         hub_server.stop()
         hub_engine.dispose()
+
+
+def test_a_phone_reaches_the_centers_ticket_page_through_either_hub_process(tmp_path, fresh_pg_url):
+    """A hub of two processes on PostgreSQL + Redis: the site's relay worker polls one of
+    them, the citizen's phone reaches the other, and gets the center's own page."""
+    from ..services import REDIS_URL, require_redis
+
+    require_redis()
+    hub = Install(fresh_pg_url, REDIS_URL, f"hub-relay-{free_port()}", tmp_path)
+    hub.env["XEPHANG_ROLE"] = "hub"
+    hub.run("init")
+    hubs = [Proc(hub, "hub1"), Proc(hub, "hub2")]
+    site = None
+    try:
+        site = SiteUnderTest("xa-r", tmp_path / "r", hub, hubs[0].port)
+        ticket = site._post("/tickets", site.kiosk, {"service": "HT"})
+        token = ticket["tracking_token"]
+
+        def page(proc: Proc) -> Any:
+            answer = requests.get(f"{proc.url}/r/xa-r/t/{token}", timeout=30)
+            return answer if answer.status_code == 200 else None
+
+        for proc in hubs:  # the worker's poll reached hub1 only: hub2 relays through Redis
+            answer = wait_until(f"the page through {proc.name}", lambda p=proc: page(p))
+            assert ticket["number"] in answer.text
+            assert f"/r/xa-r/t/{token}/live" in answer.text
+            live = requests.get(f"{proc.url}/r/xa-r/t/{token}/live", timeout=30)
+            assert live.status_code == 200
+            assert live.json()["ticket"]["number"] == ticket["number"]
+        # The center calls the number: the phone's next poll through the hub says so.
+        site._post("/counters/1/call-next", site.clerk)
+        live = requests.get(f"{hubs[1].url}/r/xa-r/t/{token}/live", timeout=30)
+        assert live.json()["ticket"]["status"] == "called"
+    finally:
+        if site is not None:
+            site.server.stop()
+            site.proxy.stop()
+            site.engine.dispose()
+        for proc in hubs:
+            proc.stop()

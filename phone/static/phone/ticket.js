@@ -409,6 +409,30 @@ function showConnection() {
   document.body.dataset.connected = String(state.connected);
 }
 
+// Through the province hub (the center's server is not on the internet) there is no
+// Socket.IO to the center: the page reads its snapshot every poll_ms instead.
+function pollOnly() {
+  const read = async () => {
+    if (state.gone) return;
+    try {
+      const response = await fetch(boot.live_url, { cache: "no-store", credentials: "same-origin" });
+      state.polling = response.ok;
+      if (response.ok) {
+        state.everConnected = true;
+        applyState(await response.json());
+      } else if (response.status === 404) {
+        state.gone = true;
+        render();
+      }
+    } catch (err) {
+      state.polling = false; // offline: the next round tries again
+    }
+    showConnection();
+  };
+  read();
+  setInterval(read, boot.poll_ms);
+}
+
 function start() {
   noteServerTime(state.view);
   state.startedAt = Date.now();
@@ -418,6 +442,10 @@ function start() {
   state.fromBoot = false;
   setupButtons();
   setTimeout(showConnection, OFFLINE_GRACE_MS);
+  if (boot.relayed) {
+    pollOnly();
+    return;
+  }
   if (typeof window.io !== "function") return;
   state.live = connectLive({
     live: boot.live,
