@@ -210,6 +210,37 @@ def drain(site_url: str) -> tuple[int, float]:
     return sent, time.perf_counter() - started
 
 
+def report_times(hub_db: Database, codes: list[str], site_url: str | None = None) -> str:
+    """Seconds for the hub's report of yesterday across ``codes`` (replayed from what it
+    received), beside the site's own report of that day (``site_url``: one site)."""
+    from server import reports
+    from server.hub.reports import hub_reports, received_sites
+
+    day = Clock().now.date()
+    period = reports.Period(day, day)
+    now = datetime.now().astimezone()
+    with hub_db.reads() as session:
+        ids = list(session.scalars(select(Site.id).where(Site.code.in_(codes))))
+        chosen = received_sites(session, ids)
+        assert chosen is not None
+        started = time.perf_counter()
+        made = hub_reports(session, chosen, period, ("service",), now)
+        took = time.perf_counter() - started
+    line = (
+        f"hub's report of the day across {len(codes)} site(s): {took:.2f} s "
+        f"({made['service']['total']['served']} served)"
+    )
+    if site_url is not None:
+        db = Database(site_url)
+        with db.reads() as session:
+            started = time.perf_counter()
+            own = reports.site_report(session, [session.scalars(select(Site.id)).one()], period)
+            line += f"; the site's own: {time.perf_counter() - started:.2f} s"
+            assert own["total"] == made["service"]["total"], "the hub's report differs"
+        db.dispose()
+    return line
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=5000)
@@ -260,6 +291,7 @@ def main() -> None:
             f"({entries / took:,.0f} entries/s, {events / took:,.0f} ticket events/s); "
             f"CPU: hub {hub_cpu:.1f} s, sender {site_cpu:.1f} s"
         )
+        print(report_times(hub_db, ["tinh"], site_url))
 
         log(f"{args.sites} sites of {args.site_tickets} tickets each")
         small = workdir / "small.sqlite3"
@@ -312,6 +344,8 @@ def main() -> None:
             f"median {statistics.median(lags):.1f} s, max {max(lags):.1f} s; "
             f"hub holds {held} entries; CPU: hub {hub_cpu:.1f} s, senders {site_cpu:.1f} s"
         )
+        print(report_times(hub_db, [f"xa-{n:03}" for n in range(min(10, args.sites))]))
+        print(report_times(hub_db, [f"xa-{n:03}" for n in range(args.sites)]))
         hub_db.dispose()
     finally:
         if hub is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -171,7 +171,7 @@ def reports_page() -> Any:
             return render_template("admin/reports.html", error=err.message, **context), 400
         ids = [s.id for s in chosen]
         wanted = tuple(dict.fromkeys((group, "hour", "clerk")))
-        made = reports.site_reports(session, ids, period, wanted, now=now, store=rt.db.writes)
+        made = _site_reports(session, ids, period, wanted, now, rt.db.writes)
     report = made[group]
     levels = list(report["total"]["ratings"]["by_level"])
     return render_template(
@@ -189,6 +189,24 @@ def reports_page() -> Any:
         ),
         **context,
     )
+
+
+def _site_reports(
+    session: Any,
+    ids: list[int],
+    period: reports.Period,
+    groups: tuple[str, ...],
+    now: Any,
+    store: Any,
+) -> dict[str, dict[str, Any]]:
+    """The reports of these sites; at the hub, of the sites it received, from their events."""
+    if current_app.config.get("ROLE") == "hub":
+        from ..hub.reports import hub_reports, received_sites
+
+        received = received_sites(session, ids)
+        if received is not None:
+            return hub_reports(session, received, period, groups, now)
+    return reports.site_reports(session, ids, period, groups, now=now, store=store)
 
 
 def _month(text: str | None, today: date) -> reports.Period:
@@ -233,9 +251,9 @@ def monthly_sheet() -> Any:
             period = _month(request.args.get("month"), today)
         except PageError as err:
             return render_template("admin/monthly.html", error=err.message, **context), 400
-        report = reports.site_report(
-            session, [s.id for s in chosen], period, "clerk", now=now, store=rt.db.writes
-        )
+        report = _site_reports(
+            session, [s.id for s in chosen], period, ("clerk",), now, rt.db.writes
+        )["clerk"]
         scale = max(s.rating_scale or 4 for s in chosen)
     levels = level_names(max(scale, len(report["total"]["ratings"]["by_level"])))
     return render_template(

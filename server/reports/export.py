@@ -15,7 +15,7 @@ from ..engine.ratings import REASONS
 from ..engine.rules import CHANNELS, PRIORITY_REASONS
 from ..messages import PRIORITY_LABELS, RATING_REASONS
 from ..timeutil import utcnow
-from .figures import shape
+from .figures import DayRollup, Scope, shape
 from .rollups import day_rollups
 from .ticket_list import ticket_rows
 
@@ -198,6 +198,16 @@ def report_xlsx(
     now = now or utcnow()
     scope, days = day_rollups(session, site_ids, period, now, store)
     several = len(scope.sites) > 1
+    tickets = ticket_rows(session, scope.sites, scope.names, period, now, several_sites=several)
+    return xlsx_of(scope, days, first, tickets)
+
+
+def xlsx_of(
+    scope: Scope, days: dict[Any, DayRollup], first: str, tickets: Iterable[Sequence[Any]]
+) -> bytes:
+    """The workbook of summed days and the rows of the ticket list (``report_xlsx``; the
+    hub gives the days and tickets of the sites it received, ``server.hub.reports``)."""
+    several = len(scope.sites) > 1
     groups = [g for g in SHEET_TITLES if g != "site" or several]
     if first in groups:
         groups.remove(first)
@@ -207,7 +217,6 @@ def report_xlsx(
         rows = table(shape(scope, days, g))
         sheets.append((SHEET_TITLES[g], rows[0], rows[1:]))
     columns = TICKET_COLUMNS if several else TICKET_COLUMNS[1:]
-    tickets = ticket_rows(session, scope.sites, scope.names, period, now, several_sites=several)
     sheets.append((TICKETS_TITLE, [header for header, _ in columns], tickets))
     return workbook(sheets)
 

@@ -97,6 +97,10 @@ NOT_PAGES = {
     "hub_link.status",  # the staff banner's JSON (no line to the province hub)
     "province.static",
     "hub.config",  # the hub API a site server reads (JSON)
+    "hub.relay_poll",  # the hub API a site's relay worker reads and answers (JSON)
+    # A center's own phone pages relayed by the hub, with the center's headers:
+    # tests/browser/test_phone_relay_browser.py watches them for refusals.
+    "relay.relay",
 }
 
 # Runs before any page script, in every frame: keeps what the browser refused.

@@ -24,6 +24,7 @@ from ..factories import issue_in as issue
 from ..hub_support import ClientHttp, hub_code, join
 from ..integration.test_hub_relay import Relaying
 from ..live import EVENT_WAIT_S, served_in_thread
+from .test_csp_browser import WATCH_CSP
 from .test_phone_browser import PHONE, open_phone, wait_headline
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
@@ -59,6 +60,7 @@ def test_the_ticket_page_through_the_hub_polls_and_shows_the_call(
     join(database, ClientHttp(hub_app.test_client()), hub_code(hub_app), clock)
     ticket = issue(app)
     sockets: list[str] = []
+    phone.add_init_script(WATCH_CSP)  # the center's headers come through: nothing refused
     phone.on("request", lambda r: sockets.append(r.url) if "socket.io" in r.url else None)
     with served_in_thread(hub_app) as hub_url, Relaying(app, hub_app):
         open_phone(phone, f"{hub_url}/r/s1/t/{ticket['tracking_token']}", live=False)
@@ -73,4 +75,5 @@ def test_the_ticket_page_through_the_hub_polls_and_shows_the_call(
         assert waited_ms < 5000 + 3000
     assert polls and all(url.startswith(f"{hub_url}/r/s1/t/") for url in polls)
     assert sockets == []
+    assert phone.evaluate("window.__csp || []") == []
     assert phone.evaluate("window.xephangNotReloaded") is True

@@ -281,3 +281,73 @@ def test_the_worker_prunes_by_itself_now_and_then(site_db, hub_app, http, clock,
     worker._next_prune.clear()
     worker.step()
     assert outbox_size(site_db) == 0
+
+
+def test_the_hubs_report_across_sites_puts_each_sites_own_rows_side_by_side(
+    site_db, hub_app, http, clock, day, tmp_path
+):
+    """Two centers with the same day, one renamed s2: the hub's report of both has each
+    one's own rows (keys prefixed with the site) and totals that add up; the admin page
+    at the hub shows them; the XLSX opens."""
+    from server import migrate
+
+    other = Database(f"sqlite:///{tmp_path / 'site2.sqlite3'}")
+    migrate.upgrade(other.engine)
+    build_day(other, lambda: UnitOfWork(other.writes, clock=clock), clock)
+    with other.writes() as session:
+        session.scalars(select(Site)).one().code = "s2"
+        session.commit()
+    join(site_db, http, hub_code(hub_app), clock)
+    join(other, http, hub_code(hub_app, "s2"), clock)
+    for db in (site_db, other):
+        drain(SyncWorker(db, clock, http=http))
+    from server.accounts.services import create_user
+
+    from ..staff import PASSWORD, log_in
+
+    with runtime(hub_app).db.writes() as session, session.begin():
+        create_user(session, "tinh", "admin", PASSWORD, clock())
+    province = hub_app.test_client()  # the province's admin, logged in at the hub
+    log_in(province, "tinh")
+    with site_db.reads() as session:
+        own = {
+            g: reports.site_report(session, [day.site_id], reports.Period(DAY, DAY), g, now=clock())
+            for g in ("service", "clerk")
+        }
+    for group in ("service", "clerk"):
+        answer = province.get(f"/api/v1/reports?sites=s1,s2&from={DAY}&to={DAY}&group={group}")
+        assert answer.status_code == 200, answer.get_json()
+        both = answer.get_json()
+        assert both["sites"] == ["s1", "s2"]
+        mine = hub_app.json.loads(hub_app.json.dumps(own[group]))
+        for code in ("s1", "s2"):
+            for row in mine["groups"]:
+                key = f"{code}:{row['key']}"
+                found = [r for r in both["groups"] if r["key"] == key]
+                assert len(found) == 1, (group, key)
+                assert {
+                    k: v for k, v in found[0].items() if k not in ("key", "site", "username")
+                } == {k: v for k, v in row.items() if k not in ("key", "username")}
+        for name in ("issued", "served", "no_show", "recalls"):
+            assert both["total"][name] == 2 * mine["total"][name], name
+        assert both["total"]["wait_s"]["count"] == 2 * mine["total"]["wait_s"]["count"]
+        assert both["total"]["wait_s"]["median"] == mine["total"]["wait_s"]["median"]
+    assert mine["total"]["served"] > 0
+    page = province.get(f"/admin/reports?site=all&period=custom&from={DAY}&to={DAY}&group=site")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # One row per center (the second was built as s1 and renamed: the same name).
+    assert html.count("<td>Site s1</td>") == 2
+    monthly = province.get(f"/admin/reports/monthly?site=s2&month={DAY.strftime('%Y-%m')}")
+    assert monthly.status_code == 200
+    assert "Nguyễn Thị Lan" in monthly.get_data(as_text=True)
+    xlsx = province.get(f"/api/v1/reports?sites=s1,s2&from={DAY}&to={DAY}&format=xlsx")
+    assert xlsx.status_code == 200
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(xlsx.data), read_only=True)
+    tickets = list(book.worksheets[-1].iter_rows(values_only=True))
+    assert len(tickets) - 1 == 2 * mine["total"]["issued"]
+    assert {row[0] for row in tickets[1:]} == {"s1", "s2"}
